@@ -1,0 +1,56 @@
+use crate::error::ApiError;
+
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// A client's name for an image: 1–255 Unicode characters, no control characters, kept
+/// verbatim. It is only ever data (a DynamoDB attribute, a header parameter), never a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn parse(raw: String) -> Result<Self, ApiError> {
+        let chars = raw.chars().count();
+        if chars == 0 || chars > MAX_FILE_NAME_CHARS {
+            return Err(ApiError::InvalidField(format!(
+                "`file_name` must be 1 to {MAX_FILE_NAME_CHARS} characters long, got {chars}"
+            )));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(ApiError::InvalidField(
+                "`file_name` must not contain control characters".into(),
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_length_in_characters_not_bytes() {
+        assert!(FileName::parse("é".repeat(255)).is_ok());
+        assert!(FileName::parse("é".repeat(256)).is_err());
+        assert!(FileName::parse(String::new()).is_err());
+        assert_eq!(
+            FileName::parse(" ../a b.png ".into()).unwrap().as_str(),
+            " ../a b.png "
+        );
+    }
+
+    #[test]
+    fn refuses_control_characters() {
+        for bad in ["a\nb", "a\u{0}", "tab\t", "del\u{7f}", "c1\u{85}"] {
+            assert!(FileName::parse(bad.into()).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::ApiError;
+
+/// A random UUID v4 naming one image; also the suffix of its S3 key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ImageId(uuid::Uuid);
+
+impl ImageId {
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4())
+    }
+
+    /// The S3 key of this image's bytes. Only the id goes into keys: file names never do.
+    pub fn object_key(&self) -> String {
+        format!("images/{}", self.0.hyphenated())
+    }
+}
+
+impl Default for ImageId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FromStr for ImageId {
+    type Err = ApiError;
+
+    /// Accepts the hyphenated form in any case; ids are always stored and returned lowercase.
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if raw.len() != 36 {
+            return Err(ApiError::InvalidId(truncate(raw)));
+        }
+        uuid::Uuid::try_parse(raw)
+            .map(Self)
+            .map_err(|_| ApiError::InvalidId(truncate(raw)))
+    }
+}
+
+/// Echoing an attacker's megabyte-long path back in an error body helps nobody.
+fn truncate(raw: &str) -> String {
+    raw.chars().take(64).collect()
+}
+
+impl fmt::Display for ImageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_hyphenated_uuids_only() {
+        let id: ImageId = "6F9619FF-8B86-4011-B42D-00C04FC964FF".parse().unwrap();
+        assert_eq!(id.to_string(), "6f9619ff-8b86-4011-b42d-00c04fc964ff");
+        assert_eq!(
+            id.object_key(),
+            "images/6f9619ff-8b86-4011-b42d-00c04fc964ff"
+        );
+        for bad in [
+            "",
+            "42",
+            "6f9619ff8b864011b42d00c04fc964ff",
+            "../../etc/passwd",
+            "6f9619ff-8b86-4011-b42d-00c04fc964fg",
+        ] {
+            assert!(
+                matches!(bad.parse::<ImageId>(), Err(ApiError::InvalidId(_))),
+                "{bad}"
+            );
+        }
+    }
+}

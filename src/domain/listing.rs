@@ -1,0 +1,166 @@
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{FileName, PageToken, SortKey, Timestamp};
+use crate::error::ApiError;
+
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The query string of `GET /images`, exactly as sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListQuery {
+    pub file_name: Option<String>,
+    pub created_after: Option<String>,
+    pub created_before: Option<String>,
+    pub limit: Option<String>,
+    pub next_token: Option<String>,
+}
+
+/// A listing request, valid by construction: the sort-key range already encodes the date
+/// filters, and a page token is known to lie inside that range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    pub file_name: Option<FileName>,
+    /// Inclusive bounds on the sort key; `None` when the filters admit nothing.
+    pub range: Option<(SortKey, SortKey)>,
+    pub limit: usize,
+    pub start_after: Option<PageToken>,
+}
+
+impl ListQuery {
+    pub fn parse(raw: RawListQuery) -> Result<Self, ApiError> {
+        let file_name = raw
+            .file_name
+            .map(FileName::parse)
+            .transpose()
+            .map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
+        let after = raw
+            .created_after
+            .as_deref()
+            .map(|v| instant("created_after", v))
+            .transpose()?;
+        let before = raw
+            .created_before
+            .as_deref()
+            .map(|v| instant("created_before", v))
+            .transpose()?;
+        let limit = match raw.limit.as_deref() {
+            None => DEFAULT_PAGE_SIZE,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                .ok_or_else(|| {
+                    ApiError::InvalidQuery(format!(
+                        "`limit` must be a whole number from 1 to {MAX_PAGE_SIZE}, got {:?}",
+                        truncate(text)
+                    ))
+                })?,
+        };
+
+        let lower = SortKey::lowest_at(after.map_or_else(Timestamp::min, Timestamp::first_after));
+        let upper = SortKey::highest_at(before.map_or_else(Timestamp::max, Timestamp::last_before));
+        let range = (lower <= upper).then_some((lower, upper));
+
+        let start_after = raw
+            .next_token
+            .as_deref()
+            .map(PageToken::decode)
+            .transpose()?;
+        if let (Some(token), Some((lower, upper))) = (&start_after, &range)
+            && !(lower..=upper).contains(&token.position())
+        {
+            return Err(ApiError::InvalidToken(
+                "it belongs to a query with other filters",
+            ));
+        }
+
+        Ok(Self {
+            file_name,
+            range,
+            limit,
+            start_after,
+        })
+    }
+}
+
+fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
+        ApiError::InvalidQuery(format!(
+            "`{name}` must be an RFC 3339 date-time such as 2026-11-24T23:45:24Z, got {:?}",
+            truncate(value)
+        ))
+    })
+}
+
+fn truncate(value: &str) -> String {
+    value.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(f: impl FnOnce(&mut RawListQuery)) -> Result<ListQuery, ApiError> {
+        let mut raw = RawListQuery::default();
+        f(&mut raw);
+        ListQuery::parse(raw)
+    }
+
+    #[test]
+    fn defaults_to_everything_fifty_at_a_time() {
+        let query = parse(|_| {}).unwrap();
+        assert_eq!(query.limit, DEFAULT_PAGE_SIZE);
+        let (lower, upper) = query.range.unwrap();
+        assert_eq!(lower.as_str(), "0000-01-01T00:00:00.000Z#");
+        assert_eq!(upper.as_str(), "9999-12-31T23:59:59.999Z#~");
+    }
+
+    #[test]
+    fn rejects_bad_limits_and_dates() {
+        for limit in ["0", "101", "-1", "ten", ""] {
+            assert!(
+                matches!(
+                    parse(|q| q.limit = Some(limit.into())),
+                    Err(ApiError::InvalidQuery(_))
+                ),
+                "{limit}"
+            );
+        }
+        for date in ["yesterday", "2026-11-24", "2026-13-01T00:00:00Z"] {
+            assert!(
+                matches!(
+                    parse(|q| q.created_after = Some(date.into())),
+                    Err(ApiError::InvalidQuery(_))
+                ),
+                "{date}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_date_window_queries_nothing() {
+        let query = parse(|q| {
+            q.created_after = Some("2026-01-01T00:00:00Z".into());
+            q.created_before = Some("2026-01-01T00:00:00.001Z".into());
+        })
+        .unwrap();
+        assert_eq!(query.range, None);
+    }
+
+    #[test]
+    fn a_token_outside_the_window_is_refused() {
+        let key = SortKey::parse("2020-01-01T00:00:00.000Z#6f9619ff-8b86-4011-b42d-00c04fc964ff")
+            .unwrap();
+        let token = PageToken::after(key).encode();
+        let result = parse(|q| {
+            q.created_after = Some("2025-01-01T00:00:00Z".into());
+            q.next_token = Some(token.clone());
+        });
+        assert!(matches!(result, Err(ApiError::InvalidToken(_))));
+        assert!(parse(|q| q.next_token = Some(token)).is_ok());
+    }
+}

@@ -1,0 +1,20 @@
+//! Types that input becomes once, at the edge. A value of one of these types is valid by
+//! construction, so handlers and storage never check it again.
+
+mod file_name;
+mod id;
+mod listing;
+mod metadata;
+mod page_token;
+mod record;
+mod timestamp;
+mod upload;
+
+pub use file_name::{FileName, MAX_FILE_NAME_CHARS};
+pub use id::ImageId;
+pub use listing::{DEFAULT_PAGE_SIZE, ListQuery, MAX_PAGE_SIZE, RawListQuery};
+pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata};
+pub use page_token::PageToken;
+pub use record::ImageRecord;
+pub use timestamp::{SortKey, Timestamp};
+pub use upload::{NewImage, json_body_limit};

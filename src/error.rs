@@ -1,0 +1,158 @@
+//! The one error type of the API and its single translation into an RFC 9457 problem document.
+//! Internals (SDK errors, endpoints) are logged here and never reach a response body.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    MissingField(String),
+    #[error("{0}")]
+    InvalidField(String),
+    #[error("`content` is not valid standard base64 (RFC 4648 alphabet with `=` padding): {0}")]
+    InvalidBase64(String),
+    #[error("the image content is empty")]
+    EmptyContent,
+    #[error("the image is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error(
+        "the content is not a supported image (PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF, HEIC/HEIF)"
+    )]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("`next_token` was not issued by this API for this query: {0}")]
+    InvalidToken(&'static str),
+    #[error("the image id must be a UUID, got {0:?}")]
+    InvalidId(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the request body could not be read")]
+    UnreadableBody,
+    #[error("method {method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: String },
+    /// The dependency is unreachable, timed out or throttled us: worth retrying later.
+    #[error("a storage service is unavailable")]
+    Unavailable(#[source] BoxError),
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidJson(_)
+            | Self::MissingField(_)
+            | Self::InvalidField(_)
+            | Self::InvalidBase64(_)
+            | Self::EmptyContent
+            | Self::InvalidQuery(_)
+            | Self::InvalidToken(_)
+            | Self::InvalidId(_)
+            | Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code; documented in the README, never renamed.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidJson(_) => "invalid_json",
+            Self::MissingField(_) => "missing_field",
+            Self::InvalidField(_) => "invalid_field",
+            Self::InvalidBase64(_) => "invalid_base64",
+            Self::EmptyContent => "empty_content",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::InvalidQuery(_) => "invalid_query",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidId(_) => "invalid_id",
+            Self::NotFound(_) => "not_found",
+            Self::UnreadableBody => "unreadable_body",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Unavailable(_) => "upstream_unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::Unavailable(_) => {
+                "A storage service did not answer in time or is throttling; retry later.".into()
+            }
+            Self::Internal(_) => "The server failed to handle the request.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn not_found_image() -> Self {
+        Self::NotFound("no image with this id".into())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            Self::Unavailable(source) => {
+                tracing::warn!(error = %chain(source.as_ref()), "dependency unavailable")
+            }
+            Self::Internal(source) => {
+                tracing::error!(error = %chain(source.as_ref()), "internal error")
+            }
+            _ => tracing::debug!(code = self.code(), "client error"),
+        }
+        let problem = Problem {
+            kind: format!("urn:image-api:problem:{}", self.code()),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+        };
+        let body = serde_json::to_vec(&problem).expect("a problem document always serialises");
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Self::MethodNotAllowed { allow, .. } = &self
+            && let Ok(value) = HeaderValue::from_str(allow)
+        {
+            headers.insert(header::ALLOW, value);
+        }
+        response
+    }
+}
+
+/// Renders an error with all its causes: SDK errors hide the useful part in `source()`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}

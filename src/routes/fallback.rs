@@ -1,0 +1,29 @@
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such resource; see the README for the API's paths".into())
+}
+
+/// axum answers a known path with an unknown method by an empty 405 that carries `Allow`;
+/// this turns it into a problem document, keeping the `Allow` header axum computed.
+pub async fn method_not_allowed(request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allow = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    ApiError::MethodNotAllowed { method, allow }.into_response()
+}

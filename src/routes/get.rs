@@ -1,0 +1,164 @@
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+
+use crate::domain::{ImageId, ImageRecord};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Images never change after upload, so a year of private caching is safe.
+const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
+
+#[derive(Serialize)]
+pub struct ImageWithContent<'a> {
+    #[serde(flatten)]
+    record: &'a ImageRecord,
+    content: String,
+}
+
+/// `GET /images/{id}`: the record plus the bytes as base64.
+pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Response, ApiError> {
+    let (record, bytes) = state
+        .store
+        .fetch(id)
+        .await?
+        .ok_or_else(ApiError::not_found_image)?;
+    let content = STANDARD.encode(&bytes);
+    Ok(Json(ImageWithContent {
+        record: &record,
+        content,
+    })
+    .into_response())
+}
+
+/// `GET /images/{id}/content`: the bytes themselves, streamed from S3.
+pub async fn content(
+    State(state): State<AppState>,
+    id: ImageId,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let record = state
+        .store
+        .record(id)
+        .await?
+        .ok_or_else(ApiError::not_found_image)?;
+    // The bytes behind an id never change, so the id itself is a strong validator and a
+    // revalidation is answered without touching S3.
+    let etag = format!("\"{}\"", record.id);
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("an id is a valid header value"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    if if_none_match(&request_headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+
+    let Some(stream) = state.store.content(id).await? else {
+        tracing::warn!(%id, "record without object");
+        return Err(ApiError::not_found_image());
+    };
+    let content_type = HeaderValue::from_str(&record.content_type)
+        .map_err(|_| ApiError::Internal("stored content type is not a header value".into()))?;
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(record.file_name.as_str()),
+    );
+    let body = Body::from_stream(futures_util::stream::unfold(
+        stream,
+        |mut stream| async move { stream.next().await.map(|chunk| (chunk, stream)) },
+    ));
+    Ok((headers, body).into_response())
+}
+
+/// RFC 9110 §13.1.2: weak comparison, `*` matches any current representation.
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}
+
+/// RFC 8187 `attr-char`: everything else is percent-encoded in `filename*`.
+const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// RFC 6266: `filename*` carries the exact UTF-8 name; `filename` is an ASCII stand-in for
+/// old clients, with anything that could break out of the quoted string replaced.
+fn content_disposition(file_name: &str) -> HeaderValue {
+    let fallback: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = utf8_percent_encode(file_name, ATTR_CHAR_ESCAPES);
+    HeaderValue::from_str(&format!(
+        "inline; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    ))
+    .expect("only visible ASCII remains")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_encodes_any_name_safely() {
+        let value = content_disposition("résumé \"final\".png");
+        assert_eq!(
+            value.to_str().unwrap(),
+            "inline; filename=\"r_sum_ _final_.png\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%22final%22.png"
+        );
+        let crlf = content_disposition("a\r\nSet-Cookie: x");
+        assert!(!crlf.to_str().unwrap().contains('\n'));
+    }
+
+    #[test]
+    fn if_none_match_uses_weak_comparison() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"other\", W/\"abc\""),
+        );
+        assert!(if_none_match(&headers, "\"abc\""));
+        assert!(!if_none_match(&headers, "\"abd\""));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(if_none_match(&headers, "\"abd\""));
+        assert!(!if_none_match(&HeaderMap::new(), "\"abd\""));
+    }
+}

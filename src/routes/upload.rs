@@ -1,0 +1,91 @@
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::IntoResponse;
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Deserialize;
+
+use crate::domain::{ImageRecord, NewImage, json_body_limit};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct RawUploadParams {
+    file_name: Option<String>,
+}
+
+/// `POST /images`: a JSON body with base64 content, or the raw image bytes.
+pub async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let max = state.config.max_upload_bytes;
+    let image = if is_json(&headers) {
+        let bytes = read_body(body, &headers, json_body_limit(max), max).await?;
+        NewImage::from_json(&bytes, max)?
+    } else {
+        let Query(params) = Query::<RawUploadParams>::try_from_uri(&uri)
+            .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
+        let bytes = read_body(body, &headers, max, max).await?;
+        NewImage::from_raw(bytes, params.file_name, max)?
+    };
+
+    let record = ImageRecord::new(
+        image.file_name,
+        image.media,
+        image.content.len(),
+        image.metadata,
+    );
+    state.store.create(&record, image.content).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, record.location())],
+        Json(record),
+    ))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+/// Reads at most `limit` bytes: a declared `Content-Length` over it is refused before any
+/// byte is read, and an undeclared one as soon as the stream passes it.
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    max_image: usize,
+) -> Result<Bytes, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit: max_image };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(too_large),
+        Err(error) => {
+            tracing::debug!(%error, "upload body could not be read");
+            Err(ApiError::UnreadableBody)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The two ways to serve the router: inside Lambda, or as a plain HTTP server.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+
+/// Lambda sets `AWS_LAMBDA_RUNTIME_API` for its runtime interface; nothing else does.
+pub fn in_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run(app).await
+}
+
+/// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub async fn run_http(app: Router, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("SIGINT handler installs");
+    };
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs")
+            .recv()
+            .await;
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down; finishing in-flight requests");
+}

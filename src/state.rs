@@ -1,0 +1,34 @@
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::sdk;
+use crate::storage::{Catalog, ImageStore, Objects};
+
+/// What every handler shares: the storage (SDK clients inside) and the settings.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: ImageStore,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(config: Config, s3: aws_sdk_s3::Client, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        let store = ImageStore::new(
+            Objects::new(s3, &config.bucket_name),
+            Catalog::new(dynamodb, &config.table_name),
+        );
+        Self {
+            store,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Builds real SDK clients. Makes no network call: credentials and endpoints resolve
+    /// lazily, on the first request.
+    pub async fn connect(config: Config) -> Self {
+        let sdk_config = sdk::load(&config).await;
+        let s3 = sdk::s3(&sdk_config, &config);
+        let dynamodb = sdk::dynamodb(&sdk_config);
+        Self::new(config, s3, dynamodb)
+    }
+}

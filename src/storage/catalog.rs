@@ -1,0 +1,221 @@
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::StorageError;
+use crate::domain::{FileName, ImageId, ImageRecord, ListQuery, Metadata, PageToken, Timestamp};
+
+/// Attribute and index names; `setup-localstack.sh` and `template.yaml` create the same.
+pub mod schema {
+    pub const ID: &str = "id";
+    pub const FILE_NAME: &str = "file_name";
+    pub const CONTENT_TYPE: &str = "content_type";
+    pub const SIZE: &str = "size";
+    pub const CREATED_AT: &str = "created_at";
+    pub const METADATA: &str = "metadata";
+    /// `{created_at}#{id}`: sort key of both indexes.
+    pub const CREATED_KEY: &str = "created_key";
+    /// Partition key of the unfiltered listing index; one value today (see the README).
+    pub const SHARD: &str = "shard";
+    pub const SHARD_VALUE: &str = "all";
+    pub const BY_CREATED_INDEX: &str = "by_created";
+    pub const BY_FILE_NAME_INDEX: &str = "by_file_name";
+}
+
+use schema::*;
+
+/// Image records in DynamoDB, keyed by `id`, listed through two indexes sorted by
+/// `created_key`.
+#[derive(Clone)]
+pub struct Catalog {
+    client: Client,
+    table: String,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page {
+    pub items: Vec<ImageRecord>,
+    pub next: Option<PageToken>,
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+impl Catalog {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Conditional on the id being new. A `ConditionalCheckFailed` can only come from the
+    /// SDK retrying our own write after a lost response (the id is a fresh random UUID), so
+    /// it means the first attempt was applied.
+    pub async fn insert(&self, record: &ImageRecord) -> Result<(), StorageError> {
+        let mut item = HashMap::from([
+            (ID.to_owned(), s(record.id.to_string())),
+            (FILE_NAME.to_owned(), s(record.file_name.as_str())),
+            (CONTENT_TYPE.to_owned(), s(&record.content_type)),
+            (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
+            (CREATED_AT.to_owned(), s(record.created_at.to_string())),
+            (CREATED_KEY.to_owned(), s(record.sort_key().as_str())),
+            (SHARD.to_owned(), s(SHARD_VALUE)),
+        ]);
+        if !record.metadata.entries().is_empty() {
+            let map = record
+                .metadata
+                .entries()
+                .iter()
+                .map(|(k, v)| (k.clone(), s(v)))
+                .collect();
+            item.insert(METADATA.to_owned(), AttributeValue::M(map));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", ID)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                tracing::info!(id = %record.id, "record already written by an earlier attempt");
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn get(&self, id: ImageId) -> Result<Option<ImageRecord>, StorageError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(ID, s(id.to_string()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.as_ref().map(decode).transpose()
+    }
+
+    /// Removes the record; returns whether one existed.
+    pub async fn remove(&self, id: ImageId) -> Result<bool, StorageError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(ID, s(id.to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await?;
+        Ok(output.attributes.is_some_and(|old| !old.is_empty()))
+    }
+
+    /// Newest first. Asks for one item more than the page holds, so `next` is set exactly
+    /// when more items follow, on AWS and on emulators alike (they differ on whether a
+    /// `Limit` that exhausts the items returns a `LastEvaluatedKey`).
+    pub async fn list(&self, query: &ListQuery) -> Result<Page, StorageError> {
+        let Some((lower, upper)) = &query.range else {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
+        let (index, partition_attr, partition) = match &query.file_name {
+            Some(name) => (BY_FILE_NAME_INDEX, FILE_NAME, name.as_str()),
+            None => (BY_CREATED_INDEX, SHARD, SHARD_VALUE),
+        };
+        let start_key = query.start_after.as_ref().map(|token| {
+            let position = token.position();
+            HashMap::from([
+                (ID.to_owned(), s(position.id().to_string())),
+                (partition_attr.to_owned(), s(partition)),
+                (CREATED_KEY.to_owned(), s(position.as_str())),
+            ])
+        });
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :lower AND :upper")
+            .expression_attribute_names("#pk", partition_attr)
+            .expression_attribute_names("#sk", CREATED_KEY)
+            .expression_attribute_values(":pk", s(partition))
+            .expression_attribute_values(":lower", s(lower.as_str()))
+            .expression_attribute_values(":upper", s(upper.as_str()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(query.limit + 1).expect("page sizes are small"))
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await?;
+
+        let more = output.last_evaluated_key.is_some();
+        let mut items = output
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items.last().map(|item| PageToken::after(item.sort_key()))
+        } else if more {
+            // A short page with more to come (DynamoDB's 1 MB page cap).
+            items.last().map(|item| PageToken::after(item.sort_key()))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+}
+
+/// Turns a stored item back into a record; anything unexpected is a server-side fault.
+fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, StorageError> {
+    let text = |name: &str| {
+        item.get(name).and_then(|v| v.as_s().ok()).ok_or_else(|| {
+            StorageError::internal(format!("stored record lacks string attribute {name}"))
+        })
+    };
+    let id: ImageId = text(ID)?
+        .parse()
+        .map_err(|_| StorageError::internal("stored record has a malformed id"))?;
+    let file_name = FileName::parse(text(FILE_NAME)?.clone())
+        .map_err(|_| StorageError::internal("stored record has a malformed file name"))?;
+    let created_at = Timestamp::parse_stored(text(CREATED_AT)?)
+        .ok_or_else(|| StorageError::internal("stored record has a malformed created_at"))?;
+    let size = item
+        .get(SIZE)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| StorageError::internal("stored record has a malformed size"))?;
+    let metadata = match item.get(METADATA) {
+        None => BTreeMap::new(),
+        Some(value) => value
+            .as_m()
+            .map_err(|_| StorageError::internal("stored metadata is not a map"))?
+            .iter()
+            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())))
+            .collect::<Result<_, _>>()
+            .map_err(|_| StorageError::internal("stored metadata has a non-string value"))?,
+    };
+    Ok(ImageRecord {
+        id,
+        file_name,
+        content_type: text(CONTENT_TYPE)?.clone(),
+        size,
+        created_at,
+        metadata: Metadata::from_stored(metadata),
+    })
+}
