@@ -37,8 +37,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body could not be read")]
     UnreadableBody,
-    #[error("method {method} is not allowed here; allowed: {allow}")]
-    MethodNotAllowed { method: String, allow: String },
+    #[error(
+        "method {0} is not allowed on this path; the Allow header lists the methods it accepts"
+    )]
+    MethodNotAllowed(String),
     /// The dependency is unreachable, timed out or throttled us: worth retrying later.
     #[error("a storage service is unavailable")]
     Unavailable(#[source] BoxError),
@@ -61,7 +63,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,7 +84,7 @@ impl ApiError {
             Self::InvalidId(_) => "invalid_id",
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Unavailable(_) => "upstream_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -136,11 +138,6 @@ impl IntoResponse for ApiError {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Self::MethodNotAllowed { allow, .. } = &self
-            && let Ok(value) = HeaderValue::from_str(allow)
-        {
-            headers.insert(header::ALLOW, value);
-        }
         response
     }
 }

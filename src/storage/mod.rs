@@ -11,7 +11,7 @@ mod objects;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 
-pub use catalog::{Catalog, Page};
+pub use catalog::{Catalog, Page, schema};
 pub use errors::StorageError;
 pub use objects::Objects;
 

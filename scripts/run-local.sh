@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make run`: the API on 127.0.0.1:3000 against an emulator on 127.0.0.1:4566. Reuses an
+# emulator already answering there (LocalStack from docker compose, say), else starts moto.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+
+venv="${VENV:-.venv}"
+export LOCALSTACK_ENDPOINT="${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566}"
+export BUCKET_NAME="${BUCKET_NAME:-images}"
+export TABLE_NAME="${TABLE_NAME:-images}"
+export BIND_ADDR="${BIND_ADDR:-127.0.0.1:3000}"
+export PATH="$PWD/$venv/bin:$PATH"
+
+hostport="${LOCALSTACK_ENDPOINT#*://}"
+host="${hostport%%:*}"
+port="${hostport##*:}"
+moto_pid=""
+cleanup() {
+  if [ -n "$moto_pid" ]; then
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT INT TERM
+
+if curl -s -o /dev/null --max-time 2 "$LOCALSTACK_ENDPOINT"; then
+  echo "using the emulator already answering at $LOCALSTACK_ENDPOINT"
+else
+  echo "starting moto_server on $host:$port"
+  "$venv/bin/moto_server" -H "$host" -p "$port" >"${TMPDIR:-/tmp}/image-api-moto.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null --max-time 1 "$LOCALSTACK_ENDPOINT" && break
+    sleep 0.1
+  done
+fi
+
+./setup-localstack.sh
+echo "image-api on http://$BIND_ADDR (Ctrl-C stops it)"
+cargo run --quiet --bin image-api

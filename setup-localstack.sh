@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Creates the S3 bucket and the DynamoDB table (with its two listing indexes) that image-api
+# needs, at $LOCALSTACK_ENDPOINT. Idempotent: exits 0 when everything already exists.
+# Works from a developer's shell (against moto or LocalStack) and as a LocalStack init hook
+# (/etc/localstack/init/ready.d), where the defaults below point at LocalStack itself.
+# The table definition must match template.yaml; a test compares the two.
+set -euo pipefail
+
+ENDPOINT="${LOCALSTACK_ENDPOINT:-http://localhost:4566}"
+BUCKET="${BUCKET_NAME:-images}"
+TABLE="${TABLE_NAME:-images}"
+export AWS_DEFAULT_REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+# Emulators accept any credentials; real ones in the environment are left alone.
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
+export AWS_PAGER=""
+
+if ! command -v aws >/dev/null 2>&1; then
+  echo "setup-localstack.sh: the aws CLI is not on PATH (make run installs it into .venv)" >&2
+  exit 1
+fi
+
+awsx() { aws --endpoint-url "$ENDPOINT" --cli-connect-timeout 3 --cli-read-timeout 10 "$@"; }
+
+if ! awsx s3api list-buckets --query 'Buckets[0].Name' >/dev/null 2>&1; then
+  echo "setup-localstack.sh: no S3 endpoint answers at $ENDPOINT; start the emulator first (make run, or docker compose up)" >&2
+  exit 1
+fi
+
+if awsx s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1; then
+  echo "bucket $BUCKET: exists"
+else
+  if [ "$AWS_DEFAULT_REGION" = "us-east-1" ]; then
+    awsx s3api create-bucket --bucket "$BUCKET" >/dev/null
+  else
+    awsx s3api create-bucket --bucket "$BUCKET" \
+      --create-bucket-configuration "LocationConstraint=$AWS_DEFAULT_REGION" >/dev/null
+  fi
+  echo "bucket $BUCKET: created"
+fi
+
+if awsx dynamodb describe-table --table-name "$TABLE" >/dev/null 2>&1; then
+  echo "table $TABLE: exists"
+else
+  # A concurrent run may create it between the check and here: then describe-table succeeds.
+  awsx dynamodb create-table \
+    --table-name "$TABLE" \
+    --billing-mode PAY_PER_REQUEST \
+    --attribute-definitions \
+      AttributeName=id,AttributeType=S \
+      AttributeName=file_name,AttributeType=S \
+      AttributeName=shard,AttributeType=S \
+      AttributeName=created_key,AttributeType=S \
+    --key-schema AttributeName=id,KeyType=HASH \
+    --global-secondary-indexes \
+      'IndexName=by_created,KeySchema=[{AttributeName=shard,KeyType=HASH},{AttributeName=created_key,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
+      'IndexName=by_file_name,KeySchema=[{AttributeName=file_name,KeyType=HASH},{AttributeName=created_key,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
+    >/dev/null 2>&1 || awsx dynamodb describe-table --table-name "$TABLE" >/dev/null
+  echo "table $TABLE: created"
+fi
+
+for _ in $(seq 1 60); do
+  status=$(awsx dynamodb describe-table --table-name "$TABLE" --query 'Table.TableStatus' --output text)
+  if [ "$status" = "ACTIVE" ]; then
+    echo "table $TABLE: ACTIVE"
+    exit 0
+  fi
+  sleep 1
+done
+echo "setup-localstack.sh: table $TABLE did not become ACTIVE within 60 s" >&2
+exit 1

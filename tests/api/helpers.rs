@@ -1,0 +1,276 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use image_api::storage::schema;
+use image_api::{AppState, Config, app};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+
+/// Small upload limit for tests, so limit tests move kilobytes, not megabytes.
+pub const TEST_MAX_UPLOAD: usize = 64 * 1024;
+
+pub fn moto_endpoint() -> String {
+    std::env::var("MOTO_ENDPOINT").expect(
+        "MOTO_ENDPOINT is not set: run the tests with `make test`, or start `moto_server -p PORT` \
+         and set MOTO_ENDPOINT=http://127.0.0.1:PORT",
+    )
+}
+
+/// A running app on its own port, with its own bucket and table.
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub bucket: String,
+    pub table: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let app = spawn_app_at(&moto_endpoint(), &[]).await;
+    app.create_resources().await;
+    app
+}
+
+/// An app pointed at `endpoint`, with settings overridden by `extra`; creates nothing.
+pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
+    let suffix = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    let bucket = format!("test-{suffix}");
+    let table = format!("test-{suffix}");
+    let max = TEST_MAX_UPLOAD.to_string();
+    let mut settings: HashMap<&str, &str> = HashMap::from([
+        ("BUCKET_NAME", bucket.as_str()),
+        ("TABLE_NAME", table.as_str()),
+        ("LOCALSTACK_ENDPOINT", endpoint),
+        ("MAX_UPLOAD_BYTES", max.as_str()),
+    ]);
+    settings.extend(extra.iter().copied());
+    let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()))
+        .expect("valid test config");
+
+    let sdk = image_api::sdk::load(&config).await;
+    let s3 = image_api::sdk::s3(&sdk, &config);
+    let dynamodb = image_api::sdk::dynamodb(&sdk);
+    let state = AppState::new(config, s3.clone(), dynamodb.clone());
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+
+    TestApp {
+        address,
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        s3,
+        dynamodb,
+        bucket,
+        table,
+    }
+}
+
+/// The table as `setup-localstack.sh` creates it (a test checks the two agree).
+pub async fn create_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let index = |name: &str, partition: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition, KeyType::Hash))
+            .key_schema(key(schema::CREATED_KEY, KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    };
+    dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(schema::ID))
+        .attribute_definitions(attribute(schema::FILE_NAME))
+        .attribute_definitions(attribute(schema::SHARD))
+        .attribute_definitions(attribute(schema::CREATED_KEY))
+        .key_schema(key(schema::ID, KeyType::Hash))
+        .global_secondary_indexes(index(schema::BY_CREATED_INDEX, schema::SHARD))
+        .global_secondary_indexes(index(schema::BY_FILE_NAME_INDEX, schema::FILE_NAME))
+        .send()
+        .await
+        .expect("create test table");
+}
+
+impl TestApp {
+    pub async fn create_resources(&self) {
+        self.s3
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .expect("create test bucket");
+        create_table(&self.dynamodb, &self.table).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn upload(&self, file_name: &str, bytes: &[u8]) -> Response {
+        self.post_json(&json!({"file_name": file_name, "content": STANDARD.encode(bytes)}))
+            .await
+    }
+
+    /// Uploads and returns the created record, asserting success.
+    pub async fn create(&self, file_name: &str, bytes: &[u8]) -> Value {
+        let response = self.upload(file_name, bytes).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, body: &Value) -> Response {
+        self.http
+            .post(self.url("/images"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn upload_raw(&self, query: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+        self.http
+            .post(self.url(&format!("/images{query}")))
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, id: &str) -> Response {
+        self.http
+            .delete(self.url(&format!("/images/{id}")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The stored object, read straight from S3.
+    pub async fn object(&self, id: &str) -> Option<(Vec<u8>, Option<String>)> {
+        let output = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(format!("images/{id}"))
+            .send()
+            .await;
+        match output {
+            Ok(output) => {
+                let content_type = output.content_type.clone();
+                Some((output.body.collect().await.unwrap().to_vec(), content_type))
+            }
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => None,
+            Err(error) => panic!("S3 read failed: {error:?}"),
+        }
+    }
+
+    /// The stored record, read straight from DynamoDB.
+    pub async fn record(
+        &self,
+        id: &str,
+    ) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key(
+                schema::ID,
+                aws_sdk_dynamodb::types::AttributeValue::S(id.to_owned()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+    }
+}
+
+/// Bytes that sniff as PNG: the signature, then `len` bytes of filler.
+pub fn png(len: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend((0..len).map(|i| (i % 251) as u8));
+    bytes
+}
+
+/// Asserts an RFC 9457 problem document with the given status and code; returns its body.
+pub async fn assert_problem(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status for expected code {code}"
+    );
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], format!("urn:image-api:problem:{code}"));
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Stores an image through the storage layer with a chosen creation time, for ordering and
+/// date-filter tests that cannot wait for real clocks.
+pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {
+    use image_api::domain::{FileName, ImageId, ImageRecord, Metadata, Timestamp};
+    use image_api::storage::{Catalog, ImageStore, Objects};
+
+    let store = ImageStore::new(
+        Objects::new(app.s3.clone(), &app.bucket),
+        Catalog::new(app.dynamodb.clone(), &app.table),
+    );
+    let bytes = png(8);
+    let record = ImageRecord {
+        id: ImageId::new(),
+        file_name: FileName::parse(file_name.to_owned()).unwrap(),
+        content_type: "image/png".into(),
+        size: bytes.len() as u64,
+        created_at: Timestamp::parse_stored(created_at).expect("stored timestamp format"),
+        metadata: Metadata::default(),
+    };
+    store.create(&record, bytes.into()).await.unwrap();
+    record.id.to_string()
+}

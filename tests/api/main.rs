@@ -1,0 +1,14 @@
+//! Black-box tests of the HTTP contract over real HTTP, against a moto server started by
+//! `make test` (MOTO_ENDPOINT), plus failure injection with aws-smithy-mocks. One test binary
+//! keeps link time down; every test gets its own bucket and table.
+
+mod helpers;
+
+mod delete;
+mod list;
+mod mocks;
+mod process;
+mod read;
+mod resilience;
+mod routing;
+mod upload;

@@ -1,0 +1,218 @@
+//! The compiled binary and the setup script, run as a user would run them.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::TableDescription;
+
+use crate::helpers::{create_table, moto_endpoint, png, spawn_app_at};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_image-api");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn refuses_to_start_without_required_settings() {
+    for (present, missing) in [("TABLE_NAME", "BUCKET_NAME"), ("BUCKET_NAME", "TABLE_NAME")] {
+        let output = Command::new(BINARY)
+            .env_clear()
+            .env(present, "x")
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(missing), "{stderr}");
+    }
+    let output = Command::new(BINARY)
+        .env_clear()
+        .env("BUCKET_NAME", "b")
+        .env("TABLE_NAME", "t")
+        .env("MAX_UPLOAD_BYTES", "lots")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("MAX_UPLOAD_BYTES"));
+}
+
+#[tokio::test]
+async fn serves_over_http_and_drains_in_flight_requests_on_sigterm() {
+    let resources = spawn_app_at(&moto_endpoint(), &[]).await;
+    resources.create_resources().await;
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = tokio::process::Command::new(BINARY)
+        .env_clear()
+        .env("BUCKET_NAME", &resources.bucket)
+        .env("TABLE_NAME", &resources.table)
+        .env("LOCALSTACK_ENDPOINT", moto_endpoint())
+        .env("BIND_ADDR", &addr)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if http
+            .get(format!("{base}/images"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the binary never answered on {addr}");
+
+    // An upload whose body is still arriving when SIGTERM lands must complete.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(receiver));
+    let upload = tokio::spawn(
+        http.post(format!("{base}/images?file_name=slow.png"))
+            .header("content-type", "image/png")
+            .body(body)
+            .send(),
+    );
+    let image = png(1000);
+    sender.send(Ok(image[..500].to_vec())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sender.send(Ok(image[500..].to_vec())).await.unwrap();
+    drop(sender);
+
+    let response = upload.await.unwrap().unwrap();
+    assert_eq!(response.status(), 201);
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+fn tokio_stream_from<T: Send + 'static>(
+    receiver: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> {
+    futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
+}
+
+fn run_setup_script(endpoint: &str, bucket: &str, table: &str) -> std::process::Output {
+    Command::new("./setup-localstack.sh")
+        .env("LOCALSTACK_ENDPOINT", endpoint)
+        .env("BUCKET_NAME", bucket)
+        .env("TABLE_NAME", table)
+        .output()
+        .expect("run setup-localstack.sh (the aws CLI must be on PATH: `make test` puts .venv/bin there)")
+}
+
+/// The parts of a table description that the code depends on, in a comparable form.
+fn shape(table: &TableDescription) -> String {
+    let mut attributes: Vec<String> = table
+        .attribute_definitions()
+        .iter()
+        .map(|a| format!("{}:{}", a.attribute_name(), a.attribute_type().as_str()))
+        .collect();
+    attributes.sort();
+    let keys = |schema: &[aws_sdk_dynamodb::types::KeySchemaElement]| {
+        schema
+            .iter()
+            .map(|k| format!("{}:{}", k.attribute_name(), k.key_type().as_str()))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut indexes: Vec<String> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|i| {
+            let projection = i
+                .projection()
+                .and_then(|p| p.projection_type())
+                .map(|p| p.as_str().to_owned());
+            format!(
+                "{}[{}]{:?}",
+                i.index_name().unwrap_or_default(),
+                keys(i.key_schema()),
+                projection
+            )
+        })
+        .collect();
+    indexes.sort();
+    format!(
+        "attributes={attributes:?} key={} indexes={indexes:?}",
+        keys(table.key_schema())
+    )
+}
+
+#[tokio::test]
+async fn setup_script_creates_the_tables_the_code_expects_and_is_idempotent() {
+    let app = spawn_app_at(&moto_endpoint(), &[]).await;
+    for _ in 0..2 {
+        let output = run_setup_script(&moto_endpoint(), &app.bucket, &app.table);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    app.s3
+        .head_bucket()
+        .bucket(&app.bucket)
+        .send()
+        .await
+        .expect("bucket exists");
+    let scripted = app
+        .dynamodb
+        .describe_table()
+        .table_name(&app.table)
+        .send()
+        .await
+        .unwrap();
+    let scripted = scripted.table().unwrap();
+    assert_eq!(scripted.table_status().map(|s| s.as_str()), Some("ACTIVE"));
+
+    let reference = format!("{}-ref", app.table);
+    create_table(&app.dynamodb, &reference).await;
+    let expected = app
+        .dynamodb
+        .describe_table()
+        .table_name(&reference)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shape(scripted), shape(expected.table().unwrap()));
+
+    // And the app works on what the script made.
+    let created = app.create("scripted.png", &png(3)).await;
+    assert!(app.record(created["id"].as_str().unwrap()).await.is_some());
+}
+
+#[test]
+fn setup_script_fails_clearly_when_nothing_answers() {
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let output = run_setup_script(&endpoint, "b", "t");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no S3 endpoint answers") && stderr.contains(&endpoint),
+        "{stderr}"
+    );
+}
