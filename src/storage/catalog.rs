@@ -56,24 +56,22 @@ impl Catalog {
     /// SDK retrying our own write after a lost response (the id is a fresh random UUID), so
     /// it means the first attempt was applied.
     pub async fn insert(&self, record: &ImageRecord) -> Result<(), StorageError> {
-        let mut item = HashMap::from([
+        let metadata = record
+            .metadata
+            .entries()
+            .iter()
+            .map(|(k, v)| (k.clone(), s(v)))
+            .collect();
+        let item = HashMap::from([
             (ID.to_owned(), s(record.id.to_string())),
             (FILE_NAME.to_owned(), s(record.file_name.as_str())),
             (CONTENT_TYPE.to_owned(), s(&record.content_type)),
             (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
             (CREATED_AT.to_owned(), s(record.created_at.to_string())),
+            (METADATA.to_owned(), AttributeValue::M(metadata)),
             (CREATED_KEY.to_owned(), s(record.sort_key().as_str())),
             (SHARD.to_owned(), s(SHARD_VALUE)),
         ]);
-        if !record.metadata.entries().is_empty() {
-            let map = record
-                .metadata
-                .entries()
-                .iter()
-                .map(|(k, v)| (k.clone(), s(v)))
-                .collect();
-            item.insert(METADATA.to_owned(), AttributeValue::M(map));
-        }
         let result = self
             .client
             .put_item()

@@ -365,3 +365,17 @@ async fn a_malformed_stored_record_is_a_500_not_a_panic() {
     .await;
     assert_eq!((status, body["code"].as_str()), (500, Some("internal")));
 }
+
+#[tokio::test]
+async fn a_panic_inside_a_handler_becomes_a_500_problem() {
+    let get_item =
+        mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| panic!("injected panic"));
+    let (status, body) = call(
+        s3(&[]),
+        dynamodb(&[&get_item]),
+        get(&format!("/images/{ID}")),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (500, Some("internal")));
+    assert_no_leak(&body);
+}

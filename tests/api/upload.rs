@@ -37,6 +37,12 @@ async fn json_upload_stores_object_and_record() {
     let record = app.record(id).await.expect("record stored");
     assert_eq!(record["file_name"].as_s().unwrap(), "cat 🐈.png");
     assert_eq!(record["created_at"].as_s().unwrap(), created_at);
+    assert_eq!(record["content_type"].as_s().unwrap(), "image/png");
+    assert_eq!(record["size"].as_n().unwrap(), &bytes.len().to_string());
+    assert_eq!(
+        record["metadata"].as_m().unwrap()["camera"].as_s().unwrap(),
+        "x100"
+    );
 }
 
 #[tokio::test]
@@ -51,6 +57,8 @@ async fn metadata_defaults_to_an_empty_object() {
         .await
         .unwrap();
     assert_eq!(fetched["metadata"], json!({}));
+    let record = app.record(body["id"].as_str().unwrap()).await.unwrap();
+    assert!(record["metadata"].as_m().unwrap().is_empty());
 }
 
 #[tokio::test]
