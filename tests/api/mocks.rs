@@ -126,6 +126,15 @@ fn assert_no_leak(body: &serde_json::Value) {
     }
 }
 
+fn assert_unavailable(status: u16, body: &serde_json::Value, context: &str) {
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("upstream_unavailable")),
+        "{context}: {body}"
+    );
+    assert_no_leak(body);
+}
+
 /// Records the key PutObject wrote, so later rules can insist on that exact key.
 fn put_object_capturing() -> (Rule, Arc<Mutex<Option<String>>>) {
     let written = Arc::new(Mutex::new(None));
@@ -154,11 +163,7 @@ async fn failing_put_object_answers_503_and_writes_no_record() {
     let put_item =
         mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
     let (status, body) = call(s3(&[&put_object]), dynamodb(&[&put_item]), upload_request()).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (503, Some("upstream_unavailable"))
-    );
-    assert_no_leak(&body);
+    assert_unavailable(status, &body, "upload");
     assert_eq!(put_object.num_calls(), 1);
     assert_eq!(put_item.num_calls(), 0);
 }
@@ -251,12 +256,7 @@ async fn failing_get_item_answers_503_on_every_read() {
         let get_object = mock!(aws_sdk_s3::Client::get_object)
             .then_http_response(s3_error(500, "InternalError"));
         let (status, body) = call(s3(&[&get_object]), dynamodb(&[&get_item]), get(&path)).await;
-        assert_eq!(
-            (status, body["code"].as_str()),
-            (503, Some("upstream_unavailable")),
-            "{path}"
-        );
-        assert_no_leak(&body);
+        assert_unavailable(status, &body, &path);
         assert_eq!(get_object.num_calls(), 0);
     }
 }
@@ -272,12 +272,7 @@ async fn failing_get_object_answers_503() {
         let get_object = mock!(aws_sdk_s3::Client::get_object)
             .then_http_response(s3_error(500, "InternalError"));
         let (status, body) = call(s3(&[&get_object]), dynamodb(&[&get_item]), get(&path)).await;
-        assert_eq!(
-            (status, body["code"].as_str()),
-            (503, Some("upstream_unavailable")),
-            "{path}"
-        );
-        assert_no_leak(&body);
+        assert_unavailable(status, &body, &path);
         assert_eq!(get_object.num_calls(), 1);
     }
 }
@@ -312,10 +307,7 @@ async fn failing_delete_item_keeps_the_object() {
     let delete_object = mock!(aws_sdk_s3::Client::delete_object)
         .then_output(|| DeleteObjectOutput::builder().build());
     let (status, body) = call(s3(&[&delete_object]), dynamodb(&[&delete_item]), delete()).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (503, Some("upstream_unavailable"))
-    );
+    assert_unavailable(status, &body, "delete");
     assert_eq!(
         delete_object.num_calls(),
         0,
@@ -333,11 +325,7 @@ async fn failing_delete_object_is_finished_by_a_repeat() {
     let delete_object =
         mock!(aws_sdk_s3::Client::delete_object).then_http_response(s3_error(503, "SlowDown"));
     let (status, body) = call(s3(&[&delete_object]), dynamodb(&[&delete_item]), delete()).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (503, Some("upstream_unavailable"))
-    );
-    assert_no_leak(&body);
+    assert_unavailable(status, &body, "upload");
 
     // The repeat finds no record but still removes the object.
     let record_gone = mock!(aws_sdk_dynamodb::Client::delete_item)
