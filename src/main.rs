@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
-use image_api::{AppState, Config, app, server, telemetry};
+use image_api::telemetry::{self, LogFormat};
+use image_api::{AppState, Config, app, lambda, server};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -11,11 +12,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    telemetry::init();
+    let in_lambda = lambda::in_lambda();
+    telemetry::init(if in_lambda {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    });
     let bind_addr = config.bind_addr;
     let router = app(AppState::connect(config).await);
 
-    let outcome = if server::in_lambda() {
+    let outcome = if in_lambda {
         server::run_lambda(router).await.map_err(|e| e.to_string())
     } else {
         server::run_http(router, bind_addr)

@@ -4,11 +4,6 @@ use std::net::SocketAddr;
 
 use axum::Router;
 
-/// Lambda sets `AWS_LAMBDA_RUNTIME_API` for its runtime interface; nothing else does.
-pub fn in_lambda() -> bool {
-    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
-}
-
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
     lambda_http::run(app).await
 }

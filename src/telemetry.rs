@@ -1,11 +1,98 @@
-use tracing_subscriber::EnvFilter;
+//! Logs: JSON lines in Lambda (CloudWatch parses them), readable text on a terminal. Every
+//! line logged while a request is handled carries that request's ids through its span.
 
-/// `RUST_LOG` filters; the default keeps our logs at info and the SDK's quiet.
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
-    tracing_subscriber::fmt()
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::{Instrument, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::lambda;
+
+pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+/// A client's request id longer than this is replaced rather than echoed.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+/// The default keeps our logs at info and the SDK's quiet; `RUST_LOG` overrides it.
+pub fn filter() -> EnvFilter {
+    EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"))
+}
+
+pub fn subscriber<W>(
+    format: LogFormat,
+    filter: EnvFilter,
+    writer: W,
+) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(writer);
+    match format {
+        LogFormat::Json => Box::new(
+            builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_ansi(false)
+                .finish(),
+        ),
+        LogFormat::Text => Box::new(builder.finish()),
+    }
+}
+
+pub fn init(format: LogFormat) {
+    tracing::subscriber::set_global_default(subscriber(format, filter(), std::io::stderr))
+        .expect("logging is initialised once");
+}
+
+/// One span per request, named by its id: the client's or API Gateway's `x-request-id` if it
+/// sent a sane one, else Lambda's invocation id, else a fresh UUID. The id is echoed back in
+/// `x-request-id`, and one line per request records status and latency.
+pub async fn request_span(request: Request, next: Next) -> Response {
+    let invocation = lambda::invocation_id(&request).map(str::to_owned);
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .filter(|v| !v.is_empty() && v.len() <= MAX_REQUEST_ID_LEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| invocation.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        lambda_request_id = invocation.as_deref(),
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    async move {
+        let started = Instant::now();
+        let mut response = next.run(request).await;
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request finished"
+        );
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response
+                .headers_mut()
+                .insert(REQUEST_ID_HEADER.clone(), value);
+        }
+        response
+    }
+    .instrument(span)
+    .await
 }

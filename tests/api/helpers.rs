@@ -25,6 +25,8 @@ pub fn moto_endpoint() -> String {
 /// A running app on its own port, with its own bucket and table.
 pub struct TestApp {
     pub address: String,
+    /// The same router the server runs, for driving it without a socket (Lambda events).
+    pub router: axum::Router,
     pub http: reqwest::Client,
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -57,14 +59,16 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     let sdk = image_api::sdk::load(&config).await;
     let s3 = image_api::sdk::s3(&sdk, &config);
     let dynamodb = image_api::sdk::dynamodb(&sdk);
-    let state = AppState::new(config, s3.clone(), dynamodb.clone());
+    let router = app(AppState::new(config, s3.clone(), dynamodb.clone()));
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let server = router.clone();
+    tokio::spawn(async move { axum::serve(listener, server).await.unwrap() });
 
     TestApp {
         address,
+        router,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

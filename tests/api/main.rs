@@ -5,6 +5,7 @@
 mod helpers;
 
 mod delete;
+mod lambda;
 mod list;
 mod mocks;
 mod process;
