@@ -2,36 +2,100 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-VENV ?= .venv
 PYTHON ?= python3
-VENV_STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
+VENV ?= .venv
+DEPLOY_VENV ?= .venv-deploy
+CHECKOV_VENV ?= .venv-checkov
+stamp = $(1)/.installed-$(shell cksum < $(2) | cut -d' ' -f1)
+VENV_STAMP := $(call stamp,$(VENV),requirements-dev.txt)
+DEPLOY_STAMP := $(call stamp,$(DEPLOY_VENV),requirements-deploy.txt)
+CHECKOV_STAMP := $(call stamp,$(CHECKOV_VENV),requirements-checkov.txt)
 
-export VENV
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Lambda build: arm64 by default, `make build-lambda LAMBDA_ARCH=--x86-64` for x86.
+LAMBDA_ARCH ?= --arm64
+STACK_NAME ?= image-api
+REGION ?= us-east-1
 
-.PHONY: help venv run test lint unit-and-integration clean
+export VENV DEPLOY_VENV
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help run test lint lint-template check-template-table test-rust test-lambda sam-build \
+        build-lambda deploy-local smoke-local start-api clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
+# --- tool installs (each venv is rebuilt when its requirements file changes) ---------------
 $(VENV_STAMP): requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-venv: $(VENV_STAMP) ## create .venv with moto and the aws CLI
+# aws-sam-cli, samlocal, cfn-lint, cargo-lambda and zig; plus the arm64 Rust target.
+$(DEPLOY_STAMP): requirements-deploy.txt
+	@rm -f $(DEPLOY_VENV)/.installed-*
+	$(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	@# cargo-lambda looks for `zig` on PATH; the ziglang package ships it as a module.
+	printf '#!/bin/sh\nexec "%s" -m ziglang "$$@"\n' "$(CURDIR)/$(DEPLOY_VENV)/bin/python" > $(DEPLOY_VENV)/bin/zig
+	chmod +x $(DEPLOY_VENV)/bin/zig
+	rustup target add aarch64-unknown-linux-gnu
+	@touch $@
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+# --- everyday -------------------------------------------------------------------------
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
+
+test: lint lint-template check-template-table test-rust test-lambda sam-build ## everything CI runs
+	@echo "make test: all checks passed"
 
 lint: ## rustfmt and clippy, warnings are errors
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
 
-test: lint $(VENV_STAMP) ## everything CI runs: lint, unit tests, integration tests against moto
+test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a private moto server
 	./scripts/with-moto.sh cargo test --locked --all-targets
 
-clean: ## remove build output and the venv
+lint-template: $(DEPLOY_STAMP) $(CHECKOV_STAMP) ## sam validate --lint, cfn-lint and checkov on template.yaml
+	sam validate --lint --region $(REGION)
+	cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --skip-download --quiet --compact
+
+check-template-table: $(VENV_STAMP) $(DEPLOY_STAMP) ## template.yaml and setup-localstack.sh define the same table
+	./scripts/with-moto.sh ./scripts/check-template-table.sh
+
+test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda watch` (real runtime loop) against moto
+	./scripts/with-moto.sh ./scripts/test-lambda.sh
+
+# --- Lambda build and deploy ------------------------------------------------------------------
+sam-build: $(DEPLOY_STAMP) ## sam build: the deployable arm64 bootstrap, built by cargo-lambda as users do
+	sam build --beta-features
+	@ls -l .aws-sam/build/ImageApiFunction/bootstrap
+
+build-lambda: $(DEPLOY_STAMP) ## cargo lambda build --release (arm64; LAMBDA_ARCH=--x86-64 for x86), zipped
+	cargo lambda build --release $(LAMBDA_ARCH) --output-format zip
+	@ls -l target/lambda/image-api/bootstrap.zip
+
+deploy-local: $(VENV_STAMP) $(DEPLOY_STAMP) ## build and deploy the SAM stack into LocalStack (needs Docker: docker compose up -d)
+	./scripts/deploy-local.sh $(STACK_NAME)
+
+smoke-local: $(VENV_STAMP) ## upload, list, fetch and delete one image through the LocalStack deployment (or API_URL=...)
+	./scripts/smoke.sh "$${API_URL:-$$(./scripts/deploy-local.sh --url $(STACK_NAME))}"
+
+start-api: $(DEPLOY_STAMP) ## sam local start-api on :3001 (needs Docker, and the emulator of make run or docker compose)
+	sam build --beta-features
+	sam local start-api --port 3001 --warm-containers EAGER \
+	  --parameter-overrides AuthMode=AWS_IAM \
+	  --env-vars <(printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"http://host.docker.internal:4566","BUCKET_NAME":"images","TABLE_NAME":"images"}}')
+
+clean: ## remove build output and the venvs
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .aws-sam

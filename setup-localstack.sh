@@ -15,12 +15,16 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-test}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-test}"
 export AWS_PAGER=""
 
-if ! command -v aws >/dev/null 2>&1; then
-  echo "setup-localstack.sh: the aws CLI is not on PATH (make run installs it into .venv)" >&2
+# The aws CLI (make run installs it into .venv); inside the LocalStack container, awslocal.
+if command -v aws >/dev/null 2>&1; then
+  awsx() { aws --endpoint-url "$ENDPOINT" --cli-connect-timeout 3 --cli-read-timeout 10 "$@"; }
+elif command -v awslocal >/dev/null 2>&1; then
+  export AWS_ENDPOINT_URL="$ENDPOINT" DISABLE_DEPRECATION_NOTICE=1
+  awsx() { awslocal --cli-connect-timeout 3 --cli-read-timeout 10 "$@"; }
+else
+  echo "setup-localstack.sh: neither the aws CLI nor awslocal is on PATH (make run installs the aws CLI into .venv)" >&2
   exit 1
 fi
-
-awsx() { aws --endpoint-url "$ENDPOINT" --cli-connect-timeout 3 --cli-read-timeout 10 "$@"; }
 
 if ! awsx s3api list-buckets --query 'Buckets[0].Name' >/dev/null 2>&1; then
   echo "setup-localstack.sh: no S3 endpoint answers at $ENDPOINT; start the emulator first (make run, or docker compose up)" >&2

@@ -216,3 +216,20 @@ fn setup_script_fails_clearly_when_nothing_answers() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_smoke_script_passes_against_the_server() {
+    let app = crate::helpers::spawn_app().await;
+    let output = tokio::process::Command::new("./scripts/smoke.sh")
+        .arg(&app.address)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("smoke test passed"));
+}
