@@ -1,4 +1,3 @@
-use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -6,7 +5,6 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::Serialize;
 
 use crate::domain::{ImageId, ImageRecord};
 use crate::error::ApiError;
@@ -15,13 +13,6 @@ use crate::state::AppState;
 /// Images never change after upload, so a year of private caching is safe.
 const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
-#[derive(Serialize)]
-pub struct ImageWithContent<'a> {
-    #[serde(flatten)]
-    record: &'a ImageRecord,
-    content: String,
-}
-
 /// `GET /images/{id}`: the record plus the bytes as base64.
 pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Response, ApiError> {
     let (record, bytes) = state
@@ -29,12 +20,33 @@ pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Respons
         .fetch(id)
         .await?
         .ok_or_else(ApiError::not_found_image)?;
-    let content = STANDARD.encode(&bytes);
-    Ok(Json(ImageWithContent {
-        record: &record,
-        content,
-    })
-    .into_response())
+    let body = record_with_content(&record, &bytes)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// `{...record, "content": "<base64>"}`, with the base64 written straight into the one output
+/// buffer: going through a `String` and a serializer would hold the encoded image twice.
+fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let fields = serde_json::to_vec(record).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let encoded_len = bytes.len().div_ceil(3) * 4;
+    let mut body = Vec::with_capacity(fields.len() + encoded_len + 16);
+    body.extend_from_slice(&fields[..fields.len() - 1]);
+    body.extend_from_slice(b",\"content\":\"");
+    let start = body.len();
+    body.resize(start + encoded_len, 0);
+    let written = STANDARD
+        .encode_slice(bytes, &mut body[start..])
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    body.truncate(start + written);
+    body.extend_from_slice(b"\"}");
+    Ok(body)
 }
 
 /// `GET /images/{id}/content`: the bytes themselves, streamed from S3.
@@ -136,6 +148,23 @@ fn content_disposition(file_name: &str) -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_with_content_is_the_record_plus_base64() {
+        let record = ImageRecord::new(
+            crate::domain::FileName::parse("a\"b.png".into()).unwrap(),
+            crate::media::MediaType::Png,
+            5,
+            crate::domain::Metadata::default(),
+        );
+        for bytes in [&b""[..], b"x", b"xy", b"xyz", b"\x89PNG\r"] {
+            let body = record_with_content(&record, bytes).unwrap();
+            let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let mut expected = serde_json::to_value(&record).unwrap();
+            expected["content"] = STANDARD.encode(bytes).into();
+            assert_eq!(parsed, expected);
+        }
+    }
 
     #[test]
     fn disposition_encodes_any_name_safely() {

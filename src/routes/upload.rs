@@ -3,8 +3,8 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
-use bytes::Bytes;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use serde::Deserialize;
 
 use crate::domain::{ImageRecord, NewImage, json_body_limit};
@@ -65,27 +65,52 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads at most `limit` bytes: a declared `Content-Length` over it is refused before any
-/// byte is read, and an undeclared one as soon as the stream passes it.
+/// byte is read, and an undeclared one as soon as the stream passes it. A body that arrives in
+/// one piece (always, inside Lambda) is passed on as is; one that arrives in pieces is copied
+/// once into a buffer sized from `Content-Length`, so only one copy of it is ever held.
 async fn read_body(
-    body: Body,
+    mut body: Body,
     headers: &HeaderMap,
     limit: usize,
     max_image: usize,
 ) -> Result<Bytes, ApiError> {
-    let too_large = ApiError::PayloadTooLarge { limit: max_image };
+    let too_large = || ApiError::PayloadTooLarge { limit: max_image };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large);
+        return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => Err(too_large),
-        Err(error) => {
+
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
             tracing::debug!(%error, "upload body could not be read");
-            Err(ApiError::UnreadableBody)
+            ApiError::UnreadableBody
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        let received =
+            first.as_ref().map_or(0, Bytes::len) + joined.as_ref().map_or(0, BytesMut::len);
+        if received + chunk.len() > limit {
+            return Err(too_large());
+        }
+        match (&mut first, &mut joined) {
+            (None, None) => first = Some(chunk),
+            (Some(_), None) => {
+                let capacity = declared
+                    .map_or(0, |n| n as usize)
+                    .max(received + chunk.len());
+                let mut buffer = BytesMut::with_capacity(capacity);
+                buffer.extend_from_slice(&first.take().expect("checked above"));
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            }
+            (_, Some(buffer)) => buffer.extend_from_slice(&chunk),
         }
     }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
 }
