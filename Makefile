@@ -20,7 +20,7 @@ export VENV DEPLOY_VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help run test lint lint-template check-template-table test-rust test-lambda sam-build \
+.PHONY: bench help run test lint lint-template check-template-table test-rust test-lambda sam-build \
         build-lambda deploy-local smoke-local start-api clean
 
 help: ## list the targets
@@ -74,6 +74,11 @@ check-template-table: $(VENV_STAMP) $(DEPLOY_STAMP) ## template.yaml and setup-l
 
 test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda watch` (real runtime loop) against moto
 	./scripts/with-moto.sh ./scripts/test-lambda.sh
+
+bench: $(VENV_STAMP) ## benchmark the release binary against moto; table on stdout, JSON in target/bench/
+	cargo build --release --locked --bin image-api
+	cargo build --release --locked --example floor
+	./scripts/with-moto.sh $(PYTHON) bench/bench.py
 
 # --- Lambda build and deploy ------------------------------------------------------------------
 sam-build: $(DEPLOY_STAMP) ## sam build: the deployable arm64 bootstrap, built by cargo-lambda as users do

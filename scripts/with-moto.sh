@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command with a private moto server (S3 + DynamoDB over HTTP) on a free port, exported
-# as MOTO_ENDPOINT, and stops the server afterwards whatever the command's outcome.
+# as MOTO_ENDPOINT (its pid as MOTO_PID), and stops the server afterwards whatever the command's outcome.
 set -euo pipefail
 
 venv="${VENV:-.venv}"
@@ -22,6 +22,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-export MOTO_ENDPOINT="http://127.0.0.1:$port"
+export MOTO_ENDPOINT="http://127.0.0.1:$port" MOTO_PID="$moto_pid"
 echo "moto server at $MOTO_ENDPOINT (log: $log)"
 "$@"

@@ -30,6 +30,8 @@ pub struct Config {
     pub use_test_credentials: bool,
     pub max_upload_bytes: usize,
     pub bind_addr: SocketAddr,
+    /// Browser origins allowed to call the API (CORS); empty means CORS is off.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -87,6 +89,16 @@ impl Config {
             reason: format!("expected host:port such as 127.0.0.1:3000, got {bind_raw:?}"),
         })?;
 
+        let cors_allowed_origins = match get("CORS_ALLOWED_ORIGINS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(parse_origin)
+                .collect::<Result<_, _>>()?,
+        };
+
         Ok(Self {
             bucket_name,
             table_name,
@@ -95,7 +107,31 @@ impl Config {
             use_test_credentials,
             max_upload_bytes,
             bind_addr,
+            cors_allowed_origins,
         })
+    }
+}
+
+/// An origin is `scheme://host[:port]`, exactly as browsers send it: no path, no wildcard.
+fn parse_origin(origin: &str) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        name: "CORS_ALLOWED_ORIGINS",
+        reason: format!(
+            "expected comma-separated origins such as https://app.example.com, got {origin:?}"
+        ),
+    };
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    let valid_host = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if valid_host {
+        Ok(origin.to_owned())
+    } else {
+        Err(invalid())
     }
 }
 
@@ -155,12 +191,36 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_cors_allow_list() {
+        let config = load(&[
+            ("BUCKET_NAME", "b"),
+            ("TABLE_NAME", "t"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://app.example.com, http://localhost:5173",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.cors_allowed_origins,
+            ["https://app.example.com", "http://localhost:5173"]
+        );
+        let off = load(&[("BUCKET_NAME", "b"), ("TABLE_NAME", "t")]).unwrap();
+        assert!(off.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
     fn rejects_malformed_values() {
         for (name, value) in [
             ("MAX_UPLOAD_BYTES", "0"),
             ("MAX_UPLOAD_BYTES", "4MB"),
             ("BIND_ADDR", "localhost"),
             ("LOCALSTACK_ENDPOINT", "localhost:4566"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://ok.example, https://bad.example/path",
+            ),
         ] {
             let err =
                 load(&[("BUCKET_NAME", "b"), ("TABLE_NAME", "t"), (name, value)]).unwrap_err();

@@ -37,6 +37,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body could not be read")]
     UnreadableBody,
+    #[error("the request headers exceed {limit} bytes")]
+    HeadersTooLarge { limit: usize },
+    #[error("the request URI exceeds {limit} bytes")]
+    UriTooLong { limit: usize },
     #[error(
         "method {0} is not allowed on this path; the Allow header lists the methods it accepts"
     )]
@@ -61,6 +65,8 @@ impl ApiError {
             | Self::InvalidId(_)
             | Self::UnreadableBody => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -84,6 +90,8 @@ impl ApiError {
             Self::InvalidId(_) => "invalid_id",
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
+            Self::HeadersTooLarge { .. } => "headers_too_large",
+            Self::UriTooLong { .. } => "uri_too_long",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Unavailable(_) => "upstream_unavailable",
             Self::Internal(_) => "internal",
@@ -113,6 +121,9 @@ struct Problem<'a> {
     status: u16,
     detail: String,
     code: &'a str,
+    /// Quoting it to an operator finds every log line of the failed request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -133,6 +144,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             code: self.code(),
+            request_id: crate::telemetry::current_request_id(),
         };
         let body = serde_json::to_vec(&problem).expect("a problem document always serialises");
         let mut response = (status, body).into_response();

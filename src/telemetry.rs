@@ -14,6 +14,16 @@ use tracing_subscriber::fmt::MakeWriter;
 use crate::lambda;
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    /// The id of the request this task is serving, for problem documents.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served, if called while serving one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
 /// A client's request id longer than this is replaced rather than echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
@@ -60,7 +70,8 @@ pub fn init(format: LogFormat) {
 
 /// One span per request, named by its id: the client's or API Gateway's `x-request-id` if it
 /// sent a sane one, else Lambda's invocation id, else a fresh UUID. The id is echoed back in
-/// `x-request-id`, and one line per request records status and latency.
+/// `x-request-id` and in problem documents, and one line per request records status and
+/// latency.
 pub async fn request_span(request: Request, next: Next) -> Response {
     let invocation = lambda::invocation_id(&request).map(str::to_owned);
     let request_id = request
@@ -78,9 +89,10 @@ pub async fn request_span(request: Request, next: Next) -> Response {
         method = %request.method(),
         path = %request.uri().path(),
     );
+    let scoped_id = request_id.clone();
     async move {
         let started = Instant::now();
-        let mut response = next.run(request).await;
+        let mut response = REQUEST_ID.scope(scoped_id, next.run(request)).await;
         tracing::info!(
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,

@@ -241,7 +241,13 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Valu
         .unwrap()
         .to_owned();
     assert_eq!(content_type, "application/problem+json");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_owned());
     let body: Value = response.json().await.unwrap();
+    assert!(request_id.is_some(), "every response carries x-request-id");
+    assert_eq!(body["request_id"].as_str(), request_id.as_deref(), "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status, "{body}");
     assert_eq!(body["type"], format!("urn:image-api:problem:{code}"));

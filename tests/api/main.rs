@@ -5,10 +5,12 @@
 mod helpers;
 
 mod delete;
+mod hardening;
 mod lambda;
 mod list;
 mod mocks;
 mod process;
+mod properties;
 mod read;
 mod resilience;
 mod routing;

@@ -1,0 +1,271 @@
+"""`make bench`: cold start, memory, CPU per upload and latency of the release binary against a
+moto server, beside the in-process floor. Prints one table and writes target/bench/results.json.
+
+Run through scripts/with-moto.sh (it exports MOTO_ENDPOINT and MOTO_PID). Shared machines are
+noisy: compare the ratios of one run, not absolute figures across runs.
+"""
+import base64
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+BINARY = os.environ.get("BENCH_BINARY", "target/release/image-api")
+ENDPOINT = os.environ["MOTO_ENDPOINT"]
+MOTO_PID = int(os.environ["MOTO_PID"])
+MIB = 1024 * 1024
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def png(size):
+    head = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+    return head + os.urandom(size - len(head))
+
+
+def cpu_seconds(pid):
+    """User+system CPU of a whole process (all threads), from /proc."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def thread_cpu_ns(pid):
+    """Same, with nanosecond resolution: the sum of every thread's schedstat run time."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[0])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def status_kib(pid, field):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+class Server:
+    def __init__(self, bucket, table):
+        self.port = free_port()
+        env = dict(
+            os.environ,
+            BUCKET_NAME=bucket,
+            TABLE_NAME=table,
+            LOCALSTACK_ENDPOINT=ENDPOINT,
+            BIND_ADDR=f"127.0.0.1:{self.port}",
+            RUST_LOG="warn",
+        )
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = self.process.pid
+        self.ready_after = self.wait_ready()
+
+    def wait_ready(self):
+        deadline = self.started + 30
+        while time.perf_counter() < deadline:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/images?limit=1")
+                if conn.getresponse().status == 200:
+                    return time.perf_counter() - self.started
+            except OSError:
+                time.sleep(0.0005)
+        raise RuntimeError("the server never answered")
+
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def call(conn, method, path, body=None, headers=None):
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    return response.status, data
+
+
+def upload_json(conn, image):
+    body = json.dumps({"file_name": "bench.png", "content": base64.b64encode(image).decode()})
+    status, data = call(conn, "POST", "/images", body, {"Content-Type": "application/json"})
+    assert status == 201, (status, data[:200])
+    return json.loads(data)["id"]
+
+
+def upload_raw(conn, image):
+    status, data = call(conn, "POST", "/images?file_name=bench.png", image, {"Content-Type": "image/png"})
+    assert status == 201, (status, data[:200])
+    return json.loads(data)["id"]
+
+
+def setup(name):
+    env = dict(os.environ, LOCALSTACK_ENDPOINT=ENDPOINT, BUCKET_NAME=name, TABLE_NAME=name)
+    subprocess.run(["./setup-localstack.sh"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def cold_start(name, runs=10):
+    times = []
+    for _ in range(runs):
+        server = Server(name, name)
+        times.append(server.ready_after * 1000)
+        server.stop()
+    return {"median_ms": statistics.median(times), "max_ms": max(times), "runs": times}
+
+
+def memory(name):
+    result = {}
+    for kind, upload in [("json", upload_json), ("raw", upload_raw)]:
+        server = Server(name, name)
+        time.sleep(0.3)
+        idle = status_kib(server.pid, "VmRSS")
+        upload(server.connection(), png(4 * MIB))
+        peak = status_kib(server.pid, "VmHWM")
+        server.stop()
+        result[kind] = {"idle_kib": idle, "peak_kib": peak, "growth_mib": (peak - idle) / 1024}
+    return result
+
+
+def cpu_per_upload(server):
+    result = {}
+    conn = server.connection()
+    for label, size, count in [("64KiB", 64 * 1024, 200), ("4MiB", 4 * MIB, 20)]:
+        image = png(size)
+        json_body = json.dumps({"file_name": "bench.png", "content": base64.b64encode(image).decode()})
+        for kind in ("json", "raw"):
+            upload = upload_json if kind == "json" else upload_raw
+            upload(conn, image)  # warm-up
+            before = thread_cpu_ns(server.pid)
+            for _ in range(count):
+                upload(conn, image)
+            result[f"{kind} {label}"] = (thread_cpu_ns(server.pid) - before) / count
+        del json_body
+    return result
+
+
+def load(server, name, ops, concurrency=16, seconds=5.0):
+    results = {}
+    for op_name, make_request in ops:
+        latencies = []
+        lock = threading.Lock()
+        stop_at = time.perf_counter() + seconds
+        errors = []
+
+        def worker():
+            conn = server.connection()
+            mine = []
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                try:
+                    status = make_request(conn)
+                except Exception as error:  # a failed request is a result, not a crash
+                    errors.append(repr(error))
+                    conn = server.connection()
+                    continue
+                mine.append(time.perf_counter() - started)
+                if status >= 500:
+                    errors.append(status)
+            with lock:
+                latencies.extend(mine)
+
+        server_cpu, moto_cpu = thread_cpu_ns(server.pid), cpu_seconds(MOTO_PID)
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - started
+        latencies.sort()
+        results[op_name] = {
+            "requests": len(latencies),
+            "errors": len(errors),
+            "p50_ms": latencies[len(latencies) // 2] * 1000 if latencies else None,
+            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000 if latencies else None,
+            "throughput_rps": len(latencies) / wall,
+            "server_cpu_share": (thread_cpu_ns(server.pid) - server_cpu) / 1e9 / wall,
+            "emulator_cpu_share": (cpu_seconds(MOTO_PID) - moto_cpu) / wall,
+        }
+    return results
+
+
+def main():
+    floor = json.loads(subprocess.run(["target/release/examples/floor"], check=True, capture_output=True, text=True).stdout)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    setup(name)
+
+    cold = cold_start(name)
+    mem = memory(name)
+    server = Server(name, name)
+    cpu = cpu_per_upload(server)
+
+    conn = server.connection()
+    image = png(64 * 1024)
+    ids = [upload_raw(conn, image) for _ in range(50)]
+    counter = iter(range(10**9))
+
+    def pick():
+        return ids[next(counter) % len(ids)]
+
+    ops = [
+        ("upload 64KiB raw", lambda c: call(c, "POST", "/images?file_name=load.png", image, {"Content-Type": "image/png"})[0]),
+        ("get metadata+content", lambda c: call(c, "GET", f"/images/{pick()}")[0]),
+        ("get content", lambda c: call(c, "GET", f"/images/{pick()}/content")[0]),
+        ("list 50", lambda c: call(c, "GET", "/images?limit=50")[0]),
+    ]
+    loaded = load(server, name, ops)
+    server.stop()
+
+    floor_ns = {
+        "json 64KiB": floor["64KiB"]["json_ns"],
+        "raw 64KiB": floor["64KiB"]["raw_ns"],
+        "json 4MiB": floor["4MiB"]["json_ns"],
+        "raw 4MiB": floor["4MiB"]["raw_ns"],
+    }
+    results = {
+        "binary": BINARY,
+        "binary_bytes": os.path.getsize(BINARY),
+        "cold_start": cold,
+        "memory": mem,
+        "cpu_per_upload_ns": cpu,
+        "floor_ns": floor_ns,
+        "cpu_to_floor_ratio": {k: cpu[k] / floor_ns[k] for k in cpu},
+        "load": loaded,
+    }
+    os.makedirs("target/bench", exist_ok=True)
+    with open("target/bench/results.json", "w") as out:
+        json.dump(results, out, indent=2)
+
+    idle = mem["json"]["idle_kib"] / 1024
+    print(f"\nimage-api benchmark ({BINARY}, {results['binary_bytes'] / MIB:.1f} MiB)\n")
+    print(f"cold start to first answered GET /images: median {cold['median_ms']:.1f} ms, max {cold['max_ms']:.1f} ms (10 starts)")
+    print(f"memory: idle RSS {idle:.1f} MiB")
+    for kind, factor in [("json", 2.5), ("raw", 1.5)]:
+        m = mem[kind]
+        print(f"  peak after one 4 MiB {kind} upload: {m['peak_kib'] / 1024:.1f} MiB (+{m['growth_mib']:.1f} MiB; target +{factor * 4:.1f})")
+    print("\nserver CPU per upload          server      floor    ratio")
+    for key in ["json 64KiB", "raw 64KiB", "json 4MiB", "raw 4MiB"]:
+        print(f"  {key:<28}{cpu[key] / 1e6:8.2f} ms{floor_ns[key] / 1e6:8.2f} ms{cpu[key] / floor_ns[key]:8.1f}x")
+    print("\nconcurrency 16, 5 s each      p50 ms   p99 ms    req/s  errors  server CPU  emulator CPU")
+    for op, r in loaded.items():
+        print(f"  {op:<26}{r['p50_ms']:8.1f}{r['p99_ms']:9.1f}{r['throughput_rps']:9.0f}{r['errors']:8d}{r['server_cpu_share'] * 100:10.0f}%{r['emulator_cpu_share'] * 100:12.0f}%")
+    print("\nwritten to target/bench/results.json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
