@@ -56,6 +56,10 @@ impl Timestamp {
         Self::from_unix_ms(ceil_ms - 1)
     }
 
+    pub fn as_offset(self) -> OffsetDateTime {
+        self.0
+    }
+
     pub fn min() -> Self {
         Self::from_unix_ms(MIN_MS)
     }

@@ -12,6 +12,7 @@ mod mocks;
 mod process;
 mod properties;
 mod read;
+mod reconcile;
 mod resilience;
 mod routing;
 mod upload;

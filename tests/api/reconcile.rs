@@ -1,0 +1,163 @@
+use std::process::Command;
+use std::time::Duration;
+
+use aws_sdk_s3::primitives::ByteStream;
+use image_api::domain::{FileName, ImageId, ImageRecord, Metadata, Timestamp};
+use image_api::reconcile::{self, Options};
+use image_api::storage::Catalog;
+
+use crate::helpers::{TestApp, moto_endpoint, png, spawn_app};
+
+/// A consistent image, an orphan object, a ghost record and a foreign key, made on purpose.
+async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
+    let good = app.create("good.png", &png(4)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let orphan = ImageId::new();
+    app.s3
+        .put_object()
+        .bucket(&app.bucket)
+        .key(orphan.object_key())
+        .body(ByteStream::from(png(4)))
+        .send()
+        .await
+        .unwrap();
+    let ghost = ImageRecord {
+        id: ImageId::new(),
+        file_name: FileName::parse("ghost.png".into()).unwrap(),
+        content_type: "image/png".into(),
+        size: 4,
+        created_at: Timestamp::now(),
+        metadata: Metadata::default(),
+    };
+    Catalog::new(app.dynamodb.clone(), &app.table)
+        .insert(&ghost)
+        .await
+        .unwrap();
+    app.s3
+        .put_object()
+        .bucket(&app.bucket)
+        .key("images/not-an-id")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    (good, orphan, ghost.id)
+}
+
+async fn run(app: &TestApp, grace_secs: u64, repair: bool) -> reconcile::Report {
+    let options = Options {
+        grace: Duration::from_secs(grace_secs),
+        repair,
+    };
+    reconcile::run(&app.s3, &app.dynamodb, &app.bucket, &app.table, &options)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
+    let app = spawn_app().await;
+    let (good, orphan, ghost) = broken_state(&app).await;
+
+    let report = run(&app, 0, false).await;
+    assert_eq!((report.objects, report.records), (2, 2));
+    assert_eq!(
+        report
+            .orphan_objects
+            .iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>(),
+        vec![orphan]
+    );
+    assert_eq!(
+        report
+            .ghost_records
+            .iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>(),
+        vec![ghost]
+    );
+    assert_eq!(report.foreign_keys, vec!["images/not-an-id".to_owned()]);
+    assert!(
+        report
+            .orphan_objects
+            .iter()
+            .chain(&report.ghost_records)
+            .all(|f| !f.repaired)
+    );
+
+    // Everything is seconds old: a one-hour grace period protects it all.
+    let young = run(&app, 3600, true).await;
+    assert!(
+        young
+            .orphan_objects
+            .iter()
+            .chain(&young.ghost_records)
+            .all(|f| !f.repaired)
+    );
+    assert!(app.object(&orphan.to_string()).await.is_some());
+    assert!(app.record(&ghost.to_string()).await.is_some());
+
+    let repaired = run(&app, 0, true).await;
+    assert!(
+        repaired
+            .orphan_objects
+            .iter()
+            .chain(&repaired.ghost_records)
+            .all(|f| f.repaired)
+    );
+    assert!(app.object(&orphan.to_string()).await.is_none());
+    assert!(app.record(&ghost.to_string()).await.is_none());
+    assert!(app.object(&good).await.is_some() && app.record(&good).await.is_some());
+    assert!(
+        app.object("not-an-id").await.is_some(),
+        "foreign keys are left alone"
+    );
+
+    let clean = run(&app, 0, false).await;
+    assert!(clean.orphan_objects.is_empty() && clean.ghost_records.is_empty());
+}
+
+#[tokio::test]
+async fn the_reconcile_subcommand_reports_and_repairs() {
+    let app = spawn_app().await;
+    let (_, orphan, ghost) = broken_state(&app).await;
+    let command = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_image-api"))
+            .arg("reconcile")
+            .args(extra)
+            .env_clear()
+            .env("BUCKET_NAME", &app.bucket)
+            .env("TABLE_NAME", &app.table)
+            .env("LOCALSTACK_ENDPOINT", moto_endpoint())
+            .output()
+            .unwrap()
+    };
+    let report = command(&[]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let text = String::from_utf8(report.stdout).unwrap();
+    assert!(
+        text.contains(&format!("orphan object {orphan}"))
+            && text.contains(&format!("ghost record {ghost}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 orphan objects, 1 ghost records, 0 repaired"),
+        "{text}"
+    );
+
+    let repaired = command(&["--repair", "--grace-seconds", "0"]);
+    let text = String::from_utf8(repaired.stdout).unwrap();
+    assert!(text.contains("2 repaired"), "{text}");
+    assert!(app.object(&orphan.to_string()).await.is_none());
+
+    let wrong = command(&["--frobnicate"]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("usage"));
+}
