@@ -10,11 +10,12 @@ use aws_sdk_dynamodb::config::Credentials;
 use crate::config::Config;
 
 /// Bounds chosen so a request whose backend is down gets its 503 well within 15 s even when
-/// it makes three calls in a row (an upload whose record write fails and is rolled back):
-/// each call gives up after 4 s, attempts included.
+/// it makes four calls in a row (an upload whose record write fails and is rolled back): each
+/// call gives up after 3 s, retries included. A 4 MiB PutObject takes tens of milliseconds
+/// inside a region, far below the 2 s attempt bound.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub async fn load(config: &Config) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())

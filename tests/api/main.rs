@@ -5,12 +5,14 @@
 mod helpers;
 
 mod delete;
+mod faults;
 mod hardening;
 mod lambda;
 mod list;
 mod mocks;
 mod process;
 mod properties;
+mod proxy;
 mod read;
 mod reconcile;
 mod resilience;
