@@ -6,21 +6,23 @@ PYTHON ?= python3
 VENV ?= .venv
 DEPLOY_VENV ?= .venv-deploy
 CHECKOV_VENV ?= .venv-checkov
+SCHEMATHESIS_VENV ?= .venv-schemathesis
 stamp = $(1)/.installed-$(shell cksum < $(2) | cut -d' ' -f1)
 VENV_STAMP := $(call stamp,$(VENV),requirements-dev.txt)
 DEPLOY_STAMP := $(call stamp,$(DEPLOY_VENV),requirements-deploy.txt)
 CHECKOV_STAMP := $(call stamp,$(CHECKOV_VENV),requirements-checkov.txt)
+SCHEMATHESIS_STAMP := $(call stamp,$(SCHEMATHESIS_VENV),requirements-schemathesis.txt)
 
 # Lambda build: arm64 by default, `make build-lambda LAMBDA_ARCH=--x86-64` for x86.
 LAMBDA_ARCH ?= --arm64
 STACK_NAME ?= image-api
 REGION ?= us-east-1
 
-export VENV DEPLOY_VENV
+export VENV DEPLOY_VENV SCHEMATHESIS_VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bench help run test lint lint-template check-template-table test-rust test-lambda sam-build \
+.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis openapi test-lambda sam-build \
         build-lambda deploy-local smoke-local start-api clean
 
 help: ## list the targets
@@ -44,6 +46,12 @@ $(DEPLOY_STAMP): requirements-deploy.txt
 	rustup target add aarch64-unknown-linux-gnu
 	@touch $@
 
+$(SCHEMATHESIS_STAMP): requirements-schemathesis.txt
+	@rm -f $(SCHEMATHESIS_VENV)/.installed-*
+	$(PYTHON) -m venv $(SCHEMATHESIS_VENV)
+	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-schemathesis.txt
+	@touch $@
+
 $(CHECKOV_STAMP): requirements-checkov.txt
 	@rm -f $(CHECKOV_VENV)/.installed-*
 	$(PYTHON) -m venv $(CHECKOV_VENV)
@@ -54,7 +62,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust test-lambda sam-build ## everything CI runs
+test: lint lint-template check-template-table test-rust test-schemathesis test-lambda sam-build ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt and clippy, warnings are errors
@@ -63,6 +71,12 @@ lint: ## rustfmt and clippy, warnings are errors
 
 test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a private moto server
 	./scripts/with-moto.sh cargo test --locked --all-targets
+
+test-schemathesis: test-rust $(SCHEMATHESIS_STAMP) ## schemathesis on every operation (stateful links too) against the server on moto
+	./scripts/with-moto.sh ./scripts/schemathesis.sh
+
+openapi: ## rewrite docs/openapi.json from the code
+	cargo run --quiet --locked --bin image-api -- openapi > docs/openapi.json
 
 lint-template: $(DEPLOY_STAMP) $(CHECKOV_STAMP) ## sam validate --lint, cfn-lint and checkov on template.yaml
 	sam validate --lint --region $(REGION)
@@ -103,4 +117,4 @@ start-api: $(DEPLOY_STAMP) ## sam local start-api on :3001 (needs Docker, and th
 
 clean: ## remove build output and the venvs
 	cargo clean
-	rm -rf $(VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) .aws-sam
+	rm -rf $(VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) $(SCHEMATHESIS_VENV) .aws-sam

@@ -52,6 +52,27 @@ pub enum ApiError {
     Internal(#[source] BoxError),
 }
 
+/// Every `code` a problem document can carry, for the API description.
+pub const CODES: &[&str] = &[
+    "invalid_json",
+    "missing_field",
+    "invalid_field",
+    "invalid_base64",
+    "empty_content",
+    "payload_too_large",
+    "unsupported_media_type",
+    "invalid_query",
+    "invalid_token",
+    "invalid_id",
+    "not_found",
+    "unreadable_body",
+    "headers_too_large",
+    "uri_too_long",
+    "method_not_allowed",
+    "upstream_unavailable",
+    "internal",
+];
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -113,13 +134,19 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem document: the body of every error.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// `urn:image-api:problem:{code}`.
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
+    /// Repeats the HTTP status.
     status: u16,
+    /// What exactly was wrong.
     detail: String,
+    /// Stable machine-readable code; see the README for the list.
+    #[schema(value_type = String, example = "invalid_base64")]
     code: &'a str,
     /// Quoting it to an operator finds every log line of the failed request.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,4 +191,35 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         next = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_for_the_api_description() {
+        let io = || -> BoxError { "x".into() };
+        let all = [
+            ApiError::InvalidJson(String::new()),
+            ApiError::MissingField(String::new()),
+            ApiError::InvalidField(String::new()),
+            ApiError::InvalidBase64(String::new()),
+            ApiError::EmptyContent,
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::UnsupportedMediaType,
+            ApiError::InvalidQuery(String::new()),
+            ApiError::InvalidToken(""),
+            ApiError::InvalidId(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::UnreadableBody,
+            ApiError::HeadersTooLarge { limit: 1 },
+            ApiError::UriTooLong { limit: 1 },
+            ApiError::MethodNotAllowed(String::new()),
+            ApiError::Unavailable(io()),
+            ApiError::Internal(io()),
+        ];
+        let codes: Vec<&str> = all.iter().map(ApiError::code).collect();
+        assert_eq!(codes, CODES);
+    }
 }

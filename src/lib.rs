@@ -7,6 +7,7 @@ pub mod error;
 pub mod lambda;
 mod limits;
 pub mod media;
+pub mod openapi;
 pub mod reconcile;
 mod routes;
 pub mod sdk;

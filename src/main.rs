@@ -6,7 +6,8 @@ use image_api::{AppState, Config, app, lambda, sdk, server};
 
 const USAGE: &str = "usage: image-api                 serve the API (Lambda when AWS_LAMBDA_RUNTIME_API is set, else HTTP on BIND_ADDR)
        image-api reconcile [--repair] [--grace-seconds N]
-                                   report (and remove) objects without records and records without objects";
+                                   report (and remove) objects without records and records without objects
+       image-api openapi           print the OpenAPI 3.1 description (as served at /openapi.json)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -17,6 +18,10 @@ async fn main() -> ExitCode {
             Ok(options) => run_reconcile(options).await,
             Err(message) => fail(&message),
         },
+        Some("openapi") => {
+            println!("{}", image_api::openapi::document());
+            ExitCode::SUCCESS
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

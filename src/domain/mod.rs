@@ -17,4 +17,4 @@ pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CH
 pub use page_token::PageToken;
 pub use record::ImageRecord;
 pub use timestamp::{SortKey, Timestamp};
-pub use upload::{NewImage, json_body_limit};
+pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, json_body_limit};

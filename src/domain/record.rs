@@ -4,16 +4,26 @@ use super::{FileName, ImageId, Metadata, SortKey, Timestamp};
 use crate::media::MediaType;
 
 /// What the API stores and returns about one image (never its bytes).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImageRecord {
+    /// Random UUID v4.
     #[serde(serialize_with = "display")]
+    #[schema(value_type = String, format = Uuid)]
     pub id: ImageId,
+    /// As uploaded, verbatim.
     #[serde(serialize_with = "file_name")]
+    #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub file_name: FileName,
+    /// Sniffed from the bytes.
+    #[schema(example = "image/png")]
     pub content_type: String,
+    /// In bytes.
     pub size: u64,
+    /// RFC 3339, UTC, milliseconds.
     #[serde(serialize_with = "display")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-24T23:45:24.123Z")]
     pub created_at: Timestamp,
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     pub metadata: Metadata,
 }
 

@@ -14,6 +14,24 @@ use crate::media::MediaType;
 /// characters, escaped in the worst case), metadata (8 KiB, escaped) and syntax.
 const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 
+/// The JSON upload body, for the API description. The parser reads it field by field (see
+/// `NewImage::from_json`) to name each mistake precisely.
+#[derive(utoipa::ToSchema)]
+#[schema(example = json!({"file_name": "pixel.png", "content": PIXEL_PNG_BASE64, "metadata": {"camera": "x100"}}))]
+#[allow(dead_code)]
+pub struct UploadRequest {
+    #[schema(min_length = 1, max_length = 255)]
+    file_name: String,
+    /// Standard base64 (RFC 4648, padded) of the image bytes.
+    #[schema(content_encoding = "base64")]
+    content: String,
+    /// At most 32 entries; keys 1–128 characters; keys and values at most 8 KiB in all.
+    metadata: Option<BTreeMap<String, String>>,
+}
+
+/// A 1×1 PNG, for examples.
+pub const PIXEL_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";
+
 /// A valid upload: a named, recognised, non-empty image within the size limit.
 #[derive(Debug)]
 pub struct NewImage {

@@ -2,11 +2,22 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::domain::ImageId;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// 204 when a record was removed, 404 when there was none; the object is removed in both
 /// cases, so repeating a delete that failed half-way finishes it.
+#[utoipa::path(
+    delete,
+    path = "/images/{id}",
+    operation_id = "delete_image",
+    tag = "images",
+    params(("id" = String, Path, format = Uuid, description = "Image id")),
+    responses(
+        (status = 204, description = "The object and the record are gone"),
+        (status = 404, description = "No such image (or already deleted)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn delete(State(state): State<AppState>, id: ImageId) -> Result<StatusCode, ApiError> {
     if state.store.delete(id).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -7,13 +7,35 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::domain::{ImageId, ImageRecord};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Images never change after upload, so a year of private caching is safe.
 const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
+/// The body of `GET /images/{id}`, for the API description; `record_with_content` writes it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImageWithContent {
+    #[serde(flatten)]
+    record: ImageRecord,
+    /// The image bytes, standard base64.
+    #[schema(content_encoding = "base64")]
+    content: String,
+}
+
 /// `GET /images/{id}`: the record plus the bytes as base64.
+#[utoipa::path(
+    get,
+    path = "/images/{id}",
+    operation_id = "get_image",
+    tag = "images",
+    params(("id" = String, Path, format = Uuid, description = "Image id")),
+    responses(
+        (status = 200, description = "The record and the content", body = ImageWithContent),
+        (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Response, ApiError> {
     let (record, bytes) = state
         .store
@@ -50,6 +72,28 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
 }
 
 /// `GET /images/{id}/content`: the bytes themselves, streamed from S3.
+#[utoipa::path(
+    get,
+    path = "/images/{id}/content",
+    operation_id = "get_image_content",
+    tag = "images",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Image id"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The image bytes, with their sniffed type", content_type = "image/*", body = [u8],
+            headers(
+                ("ETag" = String, description = "Strong validator; the bytes of an id never change"),
+                ("Cache-Control" = String, description = "private, max-age=31536000, immutable"),
+                ("Content-Disposition" = String, description = "inline, with the file name (RFC 6266)"),
+                ("X-Content-Type-Options" = String, description = "nosniff"),
+            )),
+        (status = 304, description = "The client's copy is current",
+            headers(("ETag" = String, description = "Strong validator"))),
+        (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn content(
     State(state): State<AppState>,
     id: ImageId,

@@ -7,14 +7,31 @@ use crate::domain::{ImageRecord, ListQuery, RawListQuery};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+/// A page of image records, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ImageList)]
 pub struct ListResponse {
     pub items: Vec<ImageRecord>,
-    /// Present only while more items may follow.
+    /// Opaque; pass it back with the same filters for the next page. Present only while more
+    /// items may follow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/images",
+    operation_id = "list_images",
+    tag = "images",
+    params(
+        ("file_name" = Option<String>, Query, description = "Exact file name"),
+        ("created_after" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly after"),
+        ("created_before" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly before"),
+        ("limit" = Option<u8>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100, default 50"),
+        ("next_token" = Option<String>, Query, description = "From the previous page's `next_token`"),
+    ),
+    responses((status = 200, description = "A page of records, newest first", body = ListResponse))
+)]
 pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json<ListResponse>, ApiError> {
     let Query(raw) = Query::<RawListQuery>::try_from_uri(&uri)
         .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;

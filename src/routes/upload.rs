@@ -7,8 +7,8 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 
-use crate::domain::{ImageRecord, NewImage, json_body_limit};
-use crate::error::ApiError;
+use crate::domain::{ImageRecord, NewImage, UploadRequest, json_body_limit};
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -17,6 +17,32 @@ struct RawUploadParams {
 }
 
 /// `POST /images`: a JSON body with base64 content, or the raw image bytes.
+#[utoipa::path(
+    post,
+    path = "/images",
+    operation_id = "upload_image",
+    tag = "images",
+    params(("file_name" = Option<String>, Query, description = "Required for a raw upload, ignored for a JSON one")),
+    request_body(
+        description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type)",
+        content(
+            (UploadRequest = "application/json"),
+            ([u8] = "application/octet-stream"),
+            ([u8] = "image/png"),
+        )
+    ),
+    responses(
+        (status = 201, description = "Stored", body = ImageRecord,
+            headers(("Location" = String, description = "`/images/{id}` of the new image")),
+            links(
+                ("GetImage" = (operation_id = "get_image", parameters(("id" = "$response.body#/id")))),
+                ("GetImageContent" = (operation_id = "get_image_content", parameters(("id" = "$response.body#/id")))),
+                ("DeleteImage" = (operation_id = "delete_image", parameters(("id" = "$response.body#/id")))),
+            )),
+        (status = 413, description = "The image exceeds MAX_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The bytes are not a supported image", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -10,6 +10,7 @@ mod hardening;
 mod lambda;
 mod list;
 mod mocks;
+mod openapi;
 mod process;
 mod properties;
 mod proxy;

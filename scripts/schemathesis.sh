@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs schemathesis against the server (the debug binary `cargo test` built) on the moto server
+# of scripts/with-moto.sh: every operation, stateful links included (upload -> get -> content
+# -> delete), checking for 5xx, undocumented status codes, and bodies, headers and content
+# types that break the schema. Bounded to finish in a few minutes on 2 cores.
+set -euo pipefail
+: "${MOTO_ENDPOINT:?run through scripts/with-moto.sh}"
+
+binary="${IMAGE_API_BINARY:-target/debug/image-api}"
+name="schemathesis-$$"
+LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-localstack.sh >/dev/null
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log="${TMPDIR:-/tmp}/schemathesis-server-$port.log"
+
+BUCKET_NAME="$name" TABLE_NAME="$name" LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BIND_ADDR="127.0.0.1:$port" \
+  MAX_UPLOAD_BYTES=65536 RUST_LOG=warn "$binary" >"$log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
+curl -fsS -o /dev/null --retry 50 --retry-delay 0 --retry-all-errors --max-time 10 "http://127.0.0.1:$port/openapi.json"
+
+"${SCHEMATHESIS_VENV:-.venv-schemathesis}/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --phases examples,coverage,fuzzing,stateful \
+  --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" \
+  --workers 2 \
+  --seed 20261125 \
+  --request-timeout 20 \
+  --generation-codec utf-8 \
+  --suppress-health-check all \
+  --warnings off

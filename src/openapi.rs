@@ -1,0 +1,171 @@
+//! The OpenAPI 3.1 description, generated from the handlers' annotations and the types they
+//! exchange. Served at `GET /openapi.json`; `docs/openapi.json` is a committed copy that a test
+//! keeps current (`image-api openapi > docs/openapi.json` rewrites it).
+
+use std::sync::OnceLock;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::{
+    ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, ResponseBuilder, Schema, SchemaFormat,
+    Type,
+};
+use utoipa::{Modify, OpenApi};
+
+use crate::error::{CODES, Problem};
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "image-api",
+        description = "Upload, list, fetch and delete images. Bytes live in S3, records in DynamoDB. \
+                       Every error is an RFC 9457 problem document (`application/problem+json`).",
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        routes::upload::upload,
+        routes::list::list,
+        routes::get::image,
+        routes::get::content,
+        routes::delete::delete,
+    ),
+    components(schemas(Problem)),
+    modifiers(&CommonResponses),
+    tags((name = "images", description = "Image records and their bytes")),
+)]
+pub struct ApiDoc;
+
+/// What every operation can answer, added once instead of on each handler: the request-wide
+/// 4xx (bad input, oversized headers or URI), the 5xx of a failing dependency, and the
+/// `x-request-id` header on every response.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut()
+            && let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem")
+        {
+            let codes = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(CODES.iter().copied()))
+                .description(Some("Stable machine-readable code"))
+                .build();
+            problem
+                .properties
+                .insert("code".into(), RefOr::T(Schema::Object(codes)));
+        }
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        let common = [
+            ("400", "Malformed request: the `code` says what was wrong"),
+            ("414", "The URI is longer than 8 KiB"),
+            ("431", "The headers exceed 16 KiB"),
+            ("500", "Unexpected server error"),
+            (
+                "503",
+                "S3 or DynamoDB is unavailable, timing out or throttling; retry later",
+            ),
+        ];
+        let request_id = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(
+                "The request's id: the client's x-request-id if it sent one",
+            ))
+            .build();
+        let binary = || {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                // Raw bytes are a binary string, not the array of integers utoipa makes of `[u8]`.
+                let bodies = operation
+                    .request_body
+                    .iter_mut()
+                    .flat_map(|body| body.content.iter_mut());
+                let responses = operation
+                    .responses
+                    .responses
+                    .values_mut()
+                    .flat_map(|r| match r {
+                        RefOr::T(response) => Some(response.content.iter_mut()),
+                        RefOr::Ref(_) => None,
+                    });
+                for (media_type, content) in bodies.chain(responses.flatten()) {
+                    if !media_type.contains("json") {
+                        content.schema = Some(RefOr::T(Schema::Object(binary())));
+                    }
+                }
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.into())
+                        .or_insert_with(|| RefOr::T(problem(description)));
+                }
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        response
+                            .headers
+                            .insert("x-request-id".into(), request_id.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        let mut value =
+            serde_json::to_value(ApiDoc::openapi()).expect("the API description serialises");
+        fix_link_keys(&mut value);
+        serde_json::to_string_pretty(&value).expect("JSON serialises")
+    })
+}
+
+/// utoipa 5.5 writes a link's `operationId` as `operation_id`; OpenAPI only knows the former.
+fn fix_link_keys(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(links) = map.get_mut("links").and_then(|l| l.as_object_mut()) {
+                for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+                    if let Some(id) = link.remove("operation_id") {
+                        link.insert("operationId".into(), id);
+                    }
+                }
+            }
+            map.values_mut().for_each(fix_link_keys);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(fix_link_keys),
+        _ => {}
+    }
+}
+
+pub async fn serve() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        document(),
+    )
+        .into_response()
+}
