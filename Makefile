@@ -22,7 +22,7 @@ export VENV DEPLOY_VENV SCHEMATHESIS_VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis openapi test-lambda sam-build \
+.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis load fuzz openapi test-lambda sam-build \
         build-lambda deploy-local smoke-local start-api clean
 
 help: ## list the targets
@@ -62,7 +62,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust test-schemathesis test-lambda sam-build ## everything CI runs
+test: lint lint-template check-template-table test-rust test-schemathesis load test-lambda sam-build ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt and clippy, warnings are errors
@@ -74,6 +74,12 @@ test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a p
 
 test-schemathesis: test-rust $(SCHEMATHESIS_STAMP) ## schemathesis on every operation (stateful links too) against the server on moto
 	./scripts/with-moto.sh ./scripts/schemathesis.sh
+
+load: test-rust ## 3000 mixed requests at concurrency 32: no 5xx, nothing lost, memory settles
+	./scripts/with-moto.sh $(PYTHON) bench/load.py
+
+fuzz: ## cargo-fuzz the sniffer, the upload body parser and the query/token parser (FUZZ_SECONDS each; not in CI)
+	./scripts/fuzz.sh
 
 openapi: ## rewrite docs/openapi.json from the code
 	cargo run --quiet --locked --bin image-api -- openapi > docs/openapi.json
