@@ -128,7 +128,9 @@ impl NewImage {
 }
 
 /// A required string field. Without escapes it stays borrowed from the body: for `content`
-/// that saves a copy of several megabytes.
+/// that saves a copy of several megabytes. The JSON parser has already validated the raw
+/// token, so a string without backslashes is its text between the quotes, found with one
+/// fast byte search instead of a second full parse.
 fn string_field<'a>(
     raw: Option<&'a RawValue>,
     name: &str,
@@ -136,9 +138,14 @@ fn string_field<'a>(
 ) -> Result<Cow<'a, str>, ApiError> {
     let raw =
         raw.ok_or_else(|| ApiError::MissingField(format!("the field `{name}` is required")))?;
-    serde_json::from_str::<&'a str>(raw.get())
-        .map(Cow::Borrowed)
-        .or_else(|_| serde_json::from_str::<String>(raw.get()).map(Cow::Owned))
+    let token = raw.get();
+    if let Some(inner) = token.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+        && !inner.contains('\\')
+    {
+        return Ok(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(token)
+        .map(Cow::Owned)
         .map_err(|_| ApiError::InvalidField(format!("`{name}` must be {expected}")))
 }
 
@@ -180,6 +187,23 @@ mod tests {
         assert_eq!(image.media, MediaType::Png);
         assert_eq!(&image.content[..], PNG);
         assert_eq!(image.metadata.entries()["k"], "v");
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded_and_plain_ones_borrowed() {
+        // "/" escaped as "\/" is legal JSON; so is a \u escape in a name.
+        let content = STANDARD.encode([PNG, &[0xff; 30][..]].concat());
+        assert!(content.contains('/'));
+        let body = format!(
+            r#"{{"file_name": "caf\u00e9.png", "content": "{}"}}"#,
+            content.replace('/', "\\/")
+        );
+        let image = NewImage::from_json(body.as_bytes(), 1024).unwrap();
+        assert_eq!(image.file_name.as_str(), "café.png");
+        assert_eq!(STANDARD.encode(&image.content), content);
+
+        let plain = format!(r#"{{"file_name": "a.png", "content": "{content}"}}"#);
+        assert!(NewImage::from_json(plain.as_bytes(), 1024).is_ok());
     }
 
     #[test]
