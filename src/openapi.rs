@@ -77,6 +77,12 @@ impl Modify for CommonResponses {
                 "S3 or DynamoDB is unavailable, timing out or throttling; retry later",
             ),
         ];
+        let allow = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String))
+            .description(Some(
+                "The methods this path accepts, e.g. `GET, HEAD, POST`",
+            ))
+            .build();
         let request_id = HeaderBuilder::new()
             .schema(ObjectBuilder::new().schema_type(Type::String))
             .description(Some(
@@ -119,6 +125,13 @@ impl Modify for CommonResponses {
                         .entry(status.into())
                         .or_insert_with(|| RefOr::T(problem(description)));
                 }
+                let mut not_allowed =
+                    problem("This path does not accept the method; `Allow` lists the ones it does");
+                not_allowed.headers.insert("Allow".into(), allow.clone());
+                operation
+                    .responses
+                    .responses
+                    .insert("405".into(), RefOr::T(not_allowed));
                 for response in operation.responses.responses.values_mut() {
                     if let RefOr::T(response) = response {
                         response

@@ -233,3 +233,55 @@ async fn the_smoke_script_passes_against_the_server() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("smoke test passed"));
 }
+
+#[tokio::test]
+async fn nothing_touches_the_network_before_the_first_request() {
+    // A fake backend that only counts connections.
+    let backend = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    backend.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", backend.local_addr().unwrap());
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = tokio::process::Command::new(BINARY)
+        .env_clear()
+        .env("BUCKET_NAME", "b")
+        .env("TABLE_NAME", "t")
+        .env("LOCALSTACK_ENDPOINT", &endpoint)
+        .env("BIND_ADDR", &addr)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut listening = false;
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(&addr).is_ok() {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(listening, "the binary never listened on {addr}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        backend.accept().is_err(),
+        "the binary called a backend before any request"
+    );
+
+    // The first request is what reaches the backend (which never answers; the request is not awaited).
+    let request = tokio::spawn(
+        reqwest::Client::new()
+            .get(format!("http://{addr}/images"))
+            .send(),
+    );
+    let mut connected = false;
+    for _ in 0..200 {
+        if backend.accept().is_ok() {
+            connected = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(connected, "the first request never reached the backend");
+    request.abort();
+    child.kill().await.unwrap();
+}
