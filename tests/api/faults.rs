@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use image_api::reconcile::{self, Options};
 use reqwest::Response;
 
 use crate::helpers::{TestApp, moto_endpoint, png, spawn_app_at};
@@ -161,35 +160,13 @@ async fn scenario(plan: Plan) {
 /// No record without its object; orphan objects (unknown-outcome uploads) are swept by
 /// reconcile without touching anything acknowledged.
 async fn assert_consistent(app: &TestApp) {
-    let report = reconcile::run(
-        &app.s3,
-        &app.dynamodb,
-        &app.bucket,
-        &app.table,
-        &Options {
-            grace: Duration::ZERO,
-            repair: false,
-        },
-    )
-    .await
-    .unwrap();
+    let report = app.reconcile(0, false).await;
     assert!(
         report.ghost_records.is_empty(),
         "records without objects: {:?}",
         report.ghost_records
     );
-    reconcile::run(
-        &app.s3,
-        &app.dynamodb,
-        &app.bucket,
-        &app.table,
-        &Options {
-            grace: Duration::ZERO,
-            repair: true,
-        },
-    )
-    .await
-    .unwrap();
+    app.reconcile(0, true).await;
 }
 
 #[tokio::test]

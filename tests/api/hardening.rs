@@ -4,12 +4,8 @@ use crate::helpers::{assert_problem, moto_endpoint, spawn_app, spawn_app_at};
 async fn request_ids_are_echoed_or_made_up() {
     let app = spawn_app().await;
     let sent = app
-        .http
-        .get(app.url("/images"))
-        .header("x-request-id", "client-abc-123")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images", "x-request-id", "client-abc-123")
+        .await;
     assert_eq!(sent.headers()["x-request-id"], "client-abc-123");
 
     let made_up = app.get("/images").await;
@@ -17,21 +13,13 @@ async fn request_ids_are_echoed_or_made_up() {
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
 
     let oversized = app
-        .http
-        .get(app.url("/images"))
-        .header("x-request-id", "x".repeat(500))
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images", "x-request-id", "x".repeat(500))
+        .await;
     assert_ne!(oversized.headers()["x-request-id"].len(), 500);
 
     let problem = app
-        .http
-        .get(app.url("/images/nope"))
-        .header("x-request-id", "trace-me")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images/nope", "x-request-id", "trace-me")
+        .await;
     let body = assert_problem(problem, 400, "invalid_id").await;
     assert_eq!(body["request_id"], "trace-me");
 }
@@ -40,12 +28,8 @@ async fn request_ids_are_echoed_or_made_up() {
 async fn cors_is_off_by_default() {
     let app = spawn_app().await;
     let response = app
-        .http
-        .get(app.url("/images"))
-        .header("origin", "https://app.example.com")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images", "origin", "https://app.example.com")
+        .await;
     assert_eq!(response.status(), 200);
     assert!(
         response
@@ -88,12 +72,8 @@ async fn cors_admits_only_the_configured_origins() {
     assert!(other.headers().get("access-control-allow-origin").is_none());
 
     let simple = app
-        .http
-        .get(app.url("/images"))
-        .header("origin", "https://app.example.com")
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images", "origin", "https://app.example.com")
+        .await;
     assert_eq!(
         simple.headers()["access-control-allow-origin"],
         "https://app.example.com"
@@ -112,12 +92,8 @@ async fn cors_admits_only_the_configured_origins() {
 async fn oversized_headers_and_uris_get_their_own_codes() {
     let app = spawn_app().await;
     let big_header = app
-        .http
-        .get(app.url("/images"))
-        .header("x-padding", "p".repeat(20 * 1024))
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images", "x-padding", "p".repeat(20 * 1024))
+        .await;
     assert_problem(big_header, 431, "headers_too_large").await;
     let long_uri = app
         .get(&format!("/images?file_name={}", "a".repeat(9 * 1024)))
@@ -125,11 +101,7 @@ async fn oversized_headers_and_uris_get_their_own_codes() {
     assert_problem(long_uri, 414, "uri_too_long").await;
     // Just under the bounds still works.
     let fine = app
-        .http
-        .get(app.url("/images"))
-        .header("x-padding", "p".repeat(8 * 1024))
-        .send()
-        .await
-        .unwrap();
+        .get_with("/images", "x-padding", "p".repeat(8 * 1024))
+        .await;
     assert_eq!(fine.status(), 200);
 }

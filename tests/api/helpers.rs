@@ -175,6 +175,32 @@ impl TestApp {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    pub async fn get_with(&self, path: &str, header: &str, value: impl AsRef<str>) -> Response {
+        self.http
+            .get(self.url(path))
+            .header(header, value.as_ref())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs the reconcile pass on this app's bucket and table.
+    pub async fn reconcile(&self, grace_secs: u64, repair: bool) -> image_api::reconcile::Report {
+        let options = image_api::reconcile::Options {
+            grace: Duration::from_secs(grace_secs),
+            repair,
+        };
+        image_api::reconcile::run(
+            &self.s3,
+            &self.dynamodb,
+            &self.bucket,
+            &self.table,
+            &options,
+        )
+        .await
+        .unwrap()
+    }
+
     pub async fn delete(&self, id: &str) -> Response {
         self.http
             .delete(self.url(&format!("/images/{id}")))

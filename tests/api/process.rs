@@ -9,6 +9,21 @@ use crate::helpers::{create_table, moto_endpoint, png, spawn_app_at};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_image-api");
 
+/// The compiled binary serving HTTP on `addr`, with nothing but the settings given.
+fn start_server(endpoint: &str, bucket: &str, table: &str, addr: &str) -> tokio::process::Child {
+    tokio::process::Command::new(BINARY)
+        .env_clear()
+        .env("BUCKET_NAME", bucket)
+        .env("TABLE_NAME", table)
+        .env("LOCALSTACK_ENDPOINT", endpoint)
+        .env("BIND_ADDR", addr)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -46,17 +61,7 @@ async fn serves_over_http_and_drains_in_flight_requests_on_sigterm() {
     let resources = spawn_app_at(&moto_endpoint(), &[]).await;
     resources.create_resources().await;
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = tokio::process::Command::new(BINARY)
-        .env_clear()
-        .env("BUCKET_NAME", &resources.bucket)
-        .env("TABLE_NAME", &resources.table)
-        .env("LOCALSTACK_ENDPOINT", moto_endpoint())
-        .env("BIND_ADDR", &addr)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = start_server(&moto_endpoint(), &resources.bucket, &resources.table, &addr);
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
     let mut ready = false;
@@ -241,17 +246,7 @@ async fn nothing_touches_the_network_before_the_first_request() {
     backend.set_nonblocking(true).unwrap();
     let endpoint = format!("http://{}", backend.local_addr().unwrap());
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = tokio::process::Command::new(BINARY)
-        .env_clear()
-        .env("BUCKET_NAME", "b")
-        .env("TABLE_NAME", "t")
-        .env("LOCALSTACK_ENDPOINT", &endpoint)
-        .env("BIND_ADDR", &addr)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = start_server(&endpoint, "b", "t", &addr);
     let mut listening = false;
     for _ in 0..200 {
         if std::net::TcpStream::connect(&addr).is_ok() {

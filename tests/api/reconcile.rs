@@ -1,9 +1,7 @@
 use std::process::Command;
-use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
 use image_api::domain::{FileName, ImageId, ImageRecord, Metadata, Timestamp};
-use image_api::reconcile::{self, Options};
 use image_api::storage::Catalog;
 
 use crate::helpers::{TestApp, moto_endpoint, png, spawn_app};
@@ -46,22 +44,12 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
     (good, orphan, ghost.id)
 }
 
-async fn run(app: &TestApp, grace_secs: u64, repair: bool) -> reconcile::Report {
-    let options = Options {
-        grace: Duration::from_secs(grace_secs),
-        repair,
-    };
-    reconcile::run(&app.s3, &app.dynamodb, &app.bucket, &app.table, &options)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
     let app = spawn_app().await;
     let (good, orphan, ghost) = broken_state(&app).await;
 
-    let report = run(&app, 0, false).await;
+    let report = app.reconcile(0, false).await;
     assert_eq!((report.objects, report.records), (2, 2));
     assert_eq!(
         report
@@ -89,7 +77,7 @@ async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
     );
 
     // Everything is seconds old: a one-hour grace period protects it all.
-    let young = run(&app, 3600, true).await;
+    let young = app.reconcile(3600, true).await;
     assert!(
         young
             .orphan_objects
@@ -100,7 +88,7 @@ async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
     assert!(app.object(&orphan.to_string()).await.is_some());
     assert!(app.record(&ghost.to_string()).await.is_some());
 
-    let repaired = run(&app, 0, true).await;
+    let repaired = app.reconcile(0, true).await;
     assert!(
         repaired
             .orphan_objects
@@ -116,7 +104,7 @@ async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
         "foreign keys are left alone"
     );
 
-    let clean = run(&app, 0, false).await;
+    let clean = app.reconcile(0, false).await;
     assert!(clean.orphan_objects.is_empty() && clean.ghost_records.is_empty());
 }
 
