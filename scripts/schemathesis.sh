@@ -23,7 +23,7 @@ run_schemathesis() {
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" \
-  --workers 2 \
+  --workers 1 \
   --seed 20261125 \
   --request-timeout 20 \
   --generation-codec utf-8 \
