@@ -29,17 +29,20 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 # --- tool installs (each venv is rebuilt when its requirements file changes) ---------------
+# $(call install_venv,DIR,REQUIREMENTS): a fresh venv with exactly those packages.
+define install_venv
+	@rm -f $(1)/.installed-*
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet --disable-pip-version-check -r $(2)
+endef
+
 $(VENV_STAMP): requirements-dev.txt
-	@rm -f $(VENV)/.installed-*
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(call install_venv,$(VENV),$<)
 	@touch $@
 
 # aws-sam-cli, samlocal, cfn-lint, cargo-lambda and zig; plus the arm64 Rust target.
 $(DEPLOY_STAMP): requirements-deploy.txt
-	@rm -f $(DEPLOY_VENV)/.installed-*
-	$(PYTHON) -m venv $(DEPLOY_VENV)
-	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-deploy.txt
+	$(call install_venv,$(DEPLOY_VENV),$<)
 	@# cargo-lambda looks for `zig` on PATH; the ziglang package ships it as a module.
 	printf '#!/bin/sh\nexec "%s" -m ziglang "$$@"\n' "$(CURDIR)/$(DEPLOY_VENV)/bin/python" > $(DEPLOY_VENV)/bin/zig
 	chmod +x $(DEPLOY_VENV)/bin/zig
@@ -47,15 +50,11 @@ $(DEPLOY_STAMP): requirements-deploy.txt
 	@touch $@
 
 $(SCHEMATHESIS_STAMP): requirements-schemathesis.txt
-	@rm -f $(SCHEMATHESIS_VENV)/.installed-*
-	$(PYTHON) -m venv $(SCHEMATHESIS_VENV)
-	$(SCHEMATHESIS_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-schemathesis.txt
+	$(call install_venv,$(SCHEMATHESIS_VENV),$<)
 	@touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
-	@rm -f $(CHECKOV_VENV)/.installed-*
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(call install_venv,$(CHECKOV_VENV),$<)
 	@touch $@
 
 # --- everyday -------------------------------------------------------------------------
