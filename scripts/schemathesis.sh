@@ -9,7 +9,7 @@ set -euo pipefail
 binary="${IMAGE_API_BINARY:-target/debug/image-api}"
 name="schemathesis-$$"
 LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-localstack.sh >/dev/null
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$(dirname "$0")/free-port")
 log="${TMPDIR:-/tmp}/schemathesis-server-$port.log"
 
 BUCKET_NAME="$name" TABLE_NAME="$name" LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BIND_ADDR="127.0.0.1:$port" \

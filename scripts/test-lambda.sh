@@ -7,7 +7,7 @@ set -euo pipefail
 
 name="lambda-$$"
 LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-localstack.sh >/dev/null
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$(dirname "$0")/free-port")
 log="${TMPDIR:-/tmp}/cargo-lambda-$port.log"
 
 setsid cargo lambda watch -A 127.0.0.1 -P "$port" \

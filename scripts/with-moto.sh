@@ -4,7 +4,7 @@
 set -euo pipefail
 
 venv="${VENV:-.venv}"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$(dirname "$0")/free-port")
 log="${TMPDIR:-/tmp}/moto-$port.log"
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::excerpt;
 use crate::error::ApiError;
 
 /// A random UUID v4 naming one image; also the suffix of its S3 key.
@@ -30,17 +31,12 @@ impl FromStr for ImageId {
     /// Accepts the hyphenated form in any case; ids are always stored and returned lowercase.
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         if raw.len() != 36 {
-            return Err(ApiError::InvalidId(truncate(raw)));
+            return Err(ApiError::InvalidId(excerpt(raw)));
         }
         uuid::Uuid::try_parse(raw)
             .map(Self)
-            .map_err(|_| ApiError::InvalidId(truncate(raw)))
+            .map_err(|_| ApiError::InvalidId(excerpt(raw)))
     }
-}
-
-/// Echoing an attacker's megabyte-long path back in an error body helps nobody.
-fn truncate(raw: &str) -> String {
-    raw.chars().take(64).collect()
 }
 
 impl fmt::Display for ImageId {

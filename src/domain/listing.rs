@@ -2,7 +2,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{FileName, PageToken, SortKey, Timestamp};
+use super::{FileName, PageToken, SortKey, Timestamp, excerpt};
 use crate::error::ApiError;
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
@@ -56,7 +56,7 @@ impl ListQuery {
                 .ok_or_else(|| {
                     ApiError::InvalidQuery(format!(
                         "`limit` must be a whole number from 1 to {MAX_PAGE_SIZE}, got {:?}",
-                        truncate(text)
+                        excerpt(text)
                     ))
                 })?,
         };
@@ -91,13 +91,9 @@ fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         ApiError::InvalidQuery(format!(
             "`{name}` must be an RFC 3339 date-time such as 2026-11-24T23:45:24Z, got {:?}",
-            truncate(value)
+            excerpt(value)
         ))
     })
-}
-
-fn truncate(value: &str) -> String {
-    value.chars().take(64).collect()
 }
 
 #[cfg(test)]

@@ -17,4 +17,10 @@ pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CH
 pub use page_token::PageToken;
 pub use record::ImageRecord;
 pub use timestamp::{SortKey, Timestamp};
+/// At most 64 characters of client input, for echoing it in an error detail: an attacker's
+/// megabyte-long value helps nobody when repeated back.
+pub(crate) fn excerpt(raw: &str) -> String {
+    raw.chars().take(64).collect()
+}
+
 pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, json_body_limit};

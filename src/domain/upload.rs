@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
-use super::{FileName, Metadata};
+use super::{FileName, Metadata, excerpt};
 use crate::error::ApiError;
 use crate::media::MediaType;
 
@@ -67,7 +67,7 @@ impl NewImage {
                 other => {
                     return Err(ApiError::InvalidField(format!(
                         "unknown field `{}`; expected `file_name`, `content` or `metadata`",
-                        other.chars().take(64).collect::<String>()
+                        excerpt(other)
                     )));
                 }
             }
