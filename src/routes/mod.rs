@@ -1,5 +1,6 @@
 //! The HTTP surface: one table of routes, and the edge where requests become domain types.
 
+mod body;
 pub(crate) mod delete;
 mod extract;
 mod fallback;
