@@ -21,10 +21,6 @@ pub enum MediaType {
 }
 
 impl MediaType {
-    /// How much of the start of a file `sniff` needs: every signature, and the `ftyp` box
-    /// of an AVIF or HEIF file, which names its brands within its first few dozen bytes.
-    pub const SNIFF_LEN: usize = 4096;
-
     pub fn sniff(bytes: &[u8]) -> Option<Self> {
         match bytes {
             [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some(Self::Png),

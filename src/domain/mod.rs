@@ -3,7 +3,6 @@
 
 mod file_name;
 mod id;
-mod image_bytes;
 mod listing;
 mod metadata;
 mod page_token;
@@ -13,7 +12,6 @@ mod upload;
 
 pub use file_name::{FileName, MAX_FILE_NAME_CHARS};
 pub use id::ImageId;
-pub use image_bytes::ImageBytes;
 pub use listing::{DEFAULT_PAGE_SIZE, ListQuery, MAX_PAGE_SIZE, RawListQuery};
 pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata};
 pub use page_token::PageToken;

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
-use super::{FileName, ImageBytes, Metadata, excerpt};
+use super::{FileName, Metadata, excerpt};
 use crate::error::ApiError;
 use crate::media::MediaType;
 
@@ -37,7 +37,7 @@ pub const PIXEL_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ
 pub struct NewImage {
     pub file_name: FileName,
     pub media: MediaType,
-    pub content: ImageBytes,
+    pub content: Bytes,
     pub metadata: Metadata,
 }
 
@@ -83,12 +83,12 @@ impl NewImage {
         };
         let file_name = FileName::parse(file_name.into_owned())?;
         let content = decode_base64(&content, max_bytes)?;
-        Self::new(file_name, content.into(), metadata, max_bytes)
+        Self::new(file_name, content, metadata, max_bytes)
     }
 
     /// A raw body is the image itself; its name comes from the `file_name` query parameter.
     pub fn from_raw(
-        body: ImageBytes,
+        body: Bytes,
         file_name: Option<String>,
         max_bytes: usize,
     ) -> Result<Self, ApiError> {
@@ -107,7 +107,7 @@ impl NewImage {
 
     fn new(
         file_name: FileName,
-        content: ImageBytes,
+        content: Bytes,
         metadata: Metadata,
         max_bytes: usize,
     ) -> Result<Self, ApiError> {
@@ -117,8 +117,7 @@ impl NewImage {
         if content.len() > max_bytes {
             return Err(ApiError::PayloadTooLarge { limit: max_bytes });
         }
-        let media = MediaType::sniff(&content.head(MediaType::SNIFF_LEN))
-            .ok_or(ApiError::UnsupportedMediaType)?;
+        let media = MediaType::sniff(&content).ok_or(ApiError::UnsupportedMediaType)?;
         Ok(Self {
             file_name,
             media,
@@ -186,7 +185,7 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(image.media, MediaType::Png);
-        assert_eq!(&image.content.to_bytes()[..], PNG);
+        assert_eq!(&image.content[..], PNG);
         assert_eq!(image.metadata.entries()["k"], "v");
     }
 
@@ -201,7 +200,7 @@ mod tests {
         );
         let image = NewImage::from_json(body.as_bytes(), 1024).unwrap();
         assert_eq!(image.file_name.as_str(), "café.png");
-        assert_eq!(STANDARD.encode(image.content.to_bytes()), content);
+        assert_eq!(STANDARD.encode(&image.content), content);
 
         let plain = format!(r#"{{"file_name": "a.png", "content": "{content}"}}"#);
         assert!(NewImage::from_json(plain.as_bytes(), 1024).is_ok());
@@ -273,7 +272,11 @@ mod tests {
             "payload_too_large"
         );
         assert_eq!(
-            code(NewImage::from_raw(exact.into(), Some("a".into()), 1024)),
+            code(NewImage::from_raw(
+                Bytes::from(exact),
+                Some("a".into()),
+                1024
+            )),
             "payload_too_large"
         );
     }
@@ -281,24 +284,16 @@ mod tests {
     #[test]
     fn raw_uploads_need_a_name() {
         assert_eq!(
-            code(NewImage::from_raw(
-                Bytes::from_static(PNG).into(),
-                None,
-                1024
-            )),
+            code(NewImage::from_raw(Bytes::from_static(PNG), None, 1024)),
             "missing_field"
         );
         assert_eq!(
-            code(NewImage::from_raw(
-                ImageBytes::default(),
-                Some("a".into()),
-                1024
-            )),
+            code(NewImage::from_raw(Bytes::new(), Some("a".into()), 1024)),
             "empty_content"
         );
         assert_eq!(
             code(NewImage::from_raw(
-                Bytes::from_static(PNG).into(),
+                Bytes::from_static(PNG),
                 Some("a".into()),
                 1024
             )),

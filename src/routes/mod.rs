@@ -1,6 +1,5 @@
 //! The HTTP surface: one table of routes, and the edge where requests become domain types.
 
-mod body;
 pub(crate) mod delete;
 mod extract;
 mod fallback;

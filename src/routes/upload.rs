@@ -3,9 +3,10 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
 use serde::Deserialize;
 
-use super::body::{Contiguous, read_body};
 use crate::domain::{ImageRecord, NewImage, UploadRequest, json_body_limit};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -50,13 +51,13 @@ pub async fn upload(
 ) -> Result<impl IntoResponse, ApiError> {
     let max = state.config.max_upload_bytes;
     let image = if is_json(&headers) {
-        let body: Contiguous = read_body(body, &headers, json_body_limit(max), max).await?;
-        NewImage::from_json(&body.into_bytes(), max)?
+        let bytes = read_body(body, &headers, json_body_limit(max), max).await?;
+        NewImage::from_json(&bytes, max)?
     } else {
         let Query(params) = Query::<RawUploadParams>::try_from_uri(&uri)
             .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
-        let pieces = read_body(body, &headers, max, max).await?;
-        NewImage::from_raw(pieces, params.file_name, max)?
+        let bytes = read_body(body, &headers, max, max).await?;
+        NewImage::from_raw(bytes, params.file_name, max)?
     };
 
     let record = ImageRecord::new(
@@ -87,4 +88,55 @@ fn is_json(headers: &HeaderMap) -> bool {
         .trim()
         .to_ascii_lowercase();
     essence == "application/json" || essence.ends_with("+json")
+}
+
+/// Reads at most `limit` bytes: a declared `Content-Length` over it is refused before any
+/// byte is read, and an undeclared one as soon as the stream passes it. A body that arrives in
+/// one piece (always, inside Lambda) is passed on as is; one that arrives in pieces is copied
+/// once into a buffer sized from `Content-Length`, so only one copy of it is ever held.
+async fn read_body(
+    mut body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    max_image: usize,
+) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError::PayloadTooLarge { limit: max_image };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            tracing::debug!(%error, "upload body could not be read");
+            ApiError::UnreadableBody
+        })?;
+        let Ok(chunk) = frame.into_data() else {
+            continue;
+        };
+        let received =
+            first.as_ref().map_or(0, Bytes::len) + joined.as_ref().map_or(0, BytesMut::len);
+        if received + chunk.len() > limit {
+            return Err(too_large());
+        }
+        match (&mut first, &mut joined) {
+            (None, None) => first = Some(chunk),
+            (Some(_), None) => {
+                let capacity = declared
+                    .map_or(0, |n| n as usize)
+                    .max(received + chunk.len());
+                let mut buffer = BytesMut::with_capacity(capacity);
+                buffer.extend_from_slice(&first.take().expect("checked above"));
+                buffer.extend_from_slice(&chunk);
+                joined = Some(buffer);
+            }
+            (_, Some(buffer)) => buffer.extend_from_slice(&chunk),
+        }
+    }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
 }

@@ -15,7 +15,7 @@ pub use catalog::{Catalog, Page, schema};
 pub use errors::StorageError;
 pub use objects::Objects;
 
-use crate::domain::{ImageBytes, ImageId, ImageRecord, ListQuery};
+use crate::domain::{ImageId, ImageRecord, ListQuery};
 
 #[derive(Clone)]
 pub struct ImageStore {
@@ -28,13 +28,9 @@ impl ImageStore {
         Self { objects, catalog }
     }
 
-    pub async fn create(
-        &self,
-        record: &ImageRecord,
-        content: ImageBytes,
-    ) -> Result<(), StorageError> {
+    pub async fn create(&self, record: &ImageRecord, bytes: Bytes) -> Result<(), StorageError> {
         self.objects
-            .put(record.id, &record.content_type, content)
+            .put(record.id, &record.content_type, bytes)
             .await?;
         let Err(error) = self.catalog.insert(record).await else {
             return Ok(());

@@ -1,15 +1,9 @@
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use aws_sdk_s3::Client;
-use aws_sdk_s3::primitives::{ByteStream, SdkBody};
-use aws_sdk_s3::types::ChecksumAlgorithm;
+use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
 
 use super::StorageError;
-use crate::domain::{ImageBytes, ImageId};
+use crate::domain::ImageId;
 
 /// Image bytes in S3, one object per image under `images/{id}`.
 #[derive(Clone)]
@@ -30,25 +24,17 @@ impl Objects {
         &self,
         id: ImageId,
         content_type: &str,
-        content: ImageBytes,
+        bytes: Bytes,
     ) -> Result<(), StorageError> {
-        // The body's integrity is checked end to end by a CRC32 that S3 verifies. It is
-        // computed here, over the pieces, because the SDK only computes one itself for a
-        // contiguous body; for a streamed one it would switch to `aws-chunked` encoding
-        // with a trailer. Signing the payload as well would hash every byte with SHA-256
-        // a second time, the largest CPU cost of an upload (TLS protects it in transit).
-        let checksum = crc32(&content);
-        let len = content.len() as i64;
-        let body = SdkBody::retryable(move || SdkBody::from_body_1_x(Pieces::new(&content)));
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(id.object_key())
             .content_type(content_type)
-            .content_length(len)
-            .checksum_algorithm(ChecksumAlgorithm::Crc32)
-            .checksum_crc32(checksum)
-            .body(ByteStream::new(body))
+            .body(ByteStream::from(bytes))
+            // The body's integrity is still checked end to end: the SDK sends a CRC32 of it
+            // that S3 verifies (and TLS protects it in transit). Signing it as well would hash
+            // every byte with SHA-256 a second time, the largest CPU cost of an upload.
             .customize()
             .disable_payload_signing()
             .send()
@@ -91,75 +77,5 @@ impl Objects {
             .send()
             .await?;
         Ok(())
-    }
-}
-
-/// Base64 of the big-endian CRC32, as the `x-amz-checksum-crc32` header carries it.
-fn crc32(content: &ImageBytes) -> String {
-    let mut crc = aws_smithy_checksums::ChecksumAlgorithm::Crc32.into_impl();
-    content.pieces().iter().for_each(|piece| crc.update(piece));
-    crc.header_value()
-        .to_str()
-        .expect("base64 is ASCII")
-        .to_owned()
-}
-
-/// An upload's pieces as an HTTP body of known length, without joining them.
-struct Pieces {
-    pieces: std::vec::IntoIter<Bytes>,
-    remaining: u64,
-}
-
-impl Pieces {
-    fn new(content: &ImageBytes) -> Self {
-        Self {
-            pieces: content.pieces().to_vec().into_iter(),
-            remaining: content.len() as u64,
-        }
-    }
-}
-
-impl Body for Pieces {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let piece = self.pieces.next();
-        if let Some(piece) = &piece {
-            self.remaining -= piece.len() as u64;
-        }
-        Poll::Ready(piece.map(|piece| Ok(Frame::data(piece))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.remaining == 0
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use http_body_util::BodyExt;
-
-    #[tokio::test]
-    async fn pieces_stream_as_one_body_of_exact_length() {
-        let content: ImageBytes = [&b"ab"[..], b"cde", b"f"]
-            .into_iter()
-            .map(Bytes::from_static)
-            .collect();
-        let body = Pieces::new(&content);
-        assert_eq!(body.size_hint().exact(), Some(6));
-        assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"abcdef");
-        // The same checksum the SDK would send for the joined bytes.
-        let mut joined = aws_smithy_checksums::ChecksumAlgorithm::Crc32.into_impl();
-        joined.update(b"abcdef");
-        assert_eq!(crc32(&content), joined.header_value().to_str().unwrap());
     }
 }
