@@ -277,6 +277,51 @@ async fn a_streamed_body_without_length_is_cut_off_at_the_limit() {
 }
 
 #[tokio::test]
+async fn a_body_sent_in_pieces_is_stored_whole_with_its_crc32() {
+    let app = spawn_app().await;
+    let image = png(TEST_MAX_UPLOAD - 100);
+    // The first piece is shorter than the PNG signature, so sniffing spans pieces.
+    let mut pieces: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(image[..3].to_vec())];
+    pieces.extend(image[3..].chunks(5000).map(|c| Ok(c.to_vec())));
+    let response = app
+        .http
+        .post(app.url("/images?file_name=pieces.png"))
+        .header("content-type", "image/png")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            pieces,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.object(&id).await.unwrap().0, image);
+    let served = app.get(&format!("/images/{id}/content")).await;
+    assert_eq!(served.bytes().await.unwrap(), image);
+
+    // S3 verifies the checksum the SDK sends with the object (moto only stores it): it must be
+    // the CRC32 of all the pieces, in order.
+    let head = app
+        .s3
+        .head_object()
+        .bucket(&app.bucket)
+        .key(format!("images/{id}"))
+        .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    let mut crc = aws_smithy_checksums::ChecksumAlgorithm::Crc32.into_impl();
+    crc.update(&image);
+    assert_eq!(
+        head.checksum_crc32(),
+        Some(crc.header_value().to_str().unwrap())
+    );
+}
+
+#[tokio::test]
 async fn parallel_uploads_get_unique_ids_and_all_are_retrievable() {
     let app = spawn_app().await;
     let uploads = (0..40).map(|i| {
