@@ -1,9 +1,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
-use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bytes::Bytes;
+use base64::{DecodeError, DecodeSliceError, Engine};
+use bytes::{Bytes, BytesMut};
 use serde_json::value::RawValue;
 
 use super::{FileName, Metadata, excerpt};
@@ -48,40 +49,22 @@ pub fn json_body_limit(max_bytes: usize) -> usize {
 
 impl NewImage {
     /// `{"file_name": "...", "content": "<base64>", "metadata": {...}}`. The base64 text is
-    /// borrowed from the body, not copied, and decoded once into an exactly-sized buffer.
-    pub fn from_json(body: &[u8], max_bytes: usize) -> Result<Self, ApiError> {
-        let fields: BTreeMap<Cow<'_, str>, &RawValue> =
-            serde_json::from_slice(body).map_err(|e| {
-                ApiError::InvalidJson(if e.is_data() {
-                    "the body must be a JSON object".to_owned()
-                } else {
-                    e.to_string()
-                })
-            })?;
-        let (mut file_name, mut content, mut metadata) = (None, None, None);
-        for (key, value) in fields {
-            match key.as_ref() {
-                "file_name" => file_name = Some(value),
-                "content" => content = Some(value),
-                "metadata" => metadata = Some(value),
-                other => {
-                    return Err(ApiError::InvalidField(format!(
-                        "unknown field `{}`; expected `file_name`, `content` or `metadata`",
-                        excerpt(other)
-                    )));
+    /// never copied: it is decoded where it lies, into the body's own buffer when nothing
+    /// else holds that buffer (the decoded bytes are shorter than their text), so a JSON
+    /// upload holds its body and nothing more; else into one exactly-sized buffer.
+    pub fn from_json(body: Bytes, max_bytes: usize) -> Result<Self, ApiError> {
+        let (file_name, metadata, text) = parse_json(&body)?;
+        let content = match body.try_into_mut() {
+            Ok(buffer) => decode_in_place(buffer, text, max_bytes)?,
+            // Shared (a static body, say): decode beside it.
+            Err(shared) => {
+                let raw = &shared[text];
+                match raw.contains(&b'\\') {
+                    true => decode_base64(unescape(raw)?.as_bytes(), max_bytes)?,
+                    false => decode_base64(raw, max_bytes)?,
                 }
             }
-        }
-
-        let file_name = string_field(file_name, "file_name", "a string")?;
-        let metadata = match metadata.filter(|raw| raw.get() != "null") {
-            None => Metadata::default(),
-            Some(raw) => Metadata::parse(serde_json::from_str(raw.get()).map_err(|_| {
-                ApiError::InvalidField("`metadata` must be an object of string values".into())
-            })?)?,
         };
-        let file_name = FileName::parse(file_name.into_owned())?;
-        let content = decode_content(content, max_bytes)?;
         Self::new(file_name, content, metadata, max_bytes)
     }
 
@@ -126,10 +109,9 @@ impl NewImage {
     }
 }
 
-/// A required string field. Without escapes it stays borrowed from the body: for `content`
-/// that saves a copy of several megabytes. The JSON parser has already validated the raw
-/// token, so a string without backslashes is its text between the quotes, found with one
-/// fast byte search instead of a second full parse.
+/// A required string field. Without escapes it stays borrowed from the body: the JSON parser
+/// has already validated the raw token, so a string without backslashes is its text between
+/// the quotes, found with one fast byte search instead of a second full parse.
 fn string_field<'a>(
     raw: Option<&'a RawValue>,
     name: &str,
@@ -148,35 +130,138 @@ fn string_field<'a>(
         .map_err(|_| ApiError::InvalidField(format!("`{name}` must be {expected}")))
 }
 
-/// Base64 has no character JSON must escape, so the raw token is decoded as it stands; only
-/// a body that escapes characters needlessly (`\/` is legal JSON) is unescaped, and then a
-/// second time. The decoder itself finds the backslash: a separate scan for one would read
-/// megabytes for nothing on every upload.
-fn decode_content(raw: Option<&RawValue>, max_bytes: usize) -> Result<Bytes, ApiError> {
-    let as_is = raw
-        .and_then(|raw| raw.get().strip_prefix('"'))
-        .and_then(|token| token.strip_suffix('"'));
-    if let Some(inner) = as_is {
-        match decode_base64(inner, max_bytes) {
-            // Escapes make the text longer and are not base64: unescape, then judge.
-            Err(ApiError::InvalidBase64(_) | ApiError::PayloadTooLarge { .. })
-                if inner.contains('\\') => {}
-            decoded => return decoded,
+fn parse_json(body: &[u8]) -> Result<(FileName, Metadata, Range<usize>), ApiError> {
+    let fields: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_slice(body).map_err(|e| {
+        ApiError::InvalidJson(if e.is_data() {
+            "the body must be a JSON object".to_owned()
+        } else {
+            e.to_string()
+        })
+    })?;
+    let (mut file_name, mut content, mut metadata) = (None, None, None);
+    for (key, value) in fields {
+        match key.as_ref() {
+            "file_name" => file_name = Some(value),
+            "content" => content = Some(value),
+            "metadata" => metadata = Some(value),
+            other => {
+                return Err(ApiError::InvalidField(format!(
+                    "unknown field `{}`; expected `file_name`, `content` or `metadata`",
+                    excerpt(other)
+                )));
+            }
         }
     }
-    let text = string_field(raw, "content", "a base64 string")?;
-    decode_base64(&text, max_bytes)
+
+    let file_name = string_field(file_name, "file_name", "a string")?;
+    let metadata = match metadata.filter(|raw| raw.get() != "null") {
+        None => Metadata::default(),
+        Some(raw) => Metadata::parse(serde_json::from_str(raw.get()).map_err(|_| {
+            ApiError::InvalidField("`metadata` must be an object of string values".into())
+        })?)?,
+    };
+    let file_name = FileName::parse(file_name.into_owned())?;
+    // The text between the quotes, escapes and all: a token that starts with a quote is a
+    // string, already validated by the parser.
+    let content = content
+        .ok_or_else(|| ApiError::MissingField("the field `content` is required".into()))?
+        .get();
+    let inner = content
+        .strip_prefix('"')
+        .and_then(|token| token.strip_suffix('"'))
+        .ok_or_else(|| ApiError::InvalidField("`content` must be a base64 string".into()))?;
+    let start = inner.as_ptr() as usize - body.as_ptr() as usize;
+    Ok((file_name, metadata, start..start + inner.len()))
 }
 
-fn decode_base64(text: &str, max_bytes: usize) -> Result<Bytes, ApiError> {
+/// Decodes the base64 text at `range` of `buffer` into the buffer's own start: each block
+/// of text is decoded into a small scratch buffer, then copied to where the decoded bytes
+/// so far end, which is never past where the next block starts. Base64 has no character
+/// JSON must escape, so each block is checked for a backslash just before it is decoded,
+/// while it is in the cache, rather than by a scan of the whole text beforehand; from a
+/// block with one on (`\/` is legal JSON), the rest is unescaped and decoded apart. No
+/// escape can straddle that block's start: its backslash would be in the block before.
+fn decode_in_place(
+    mut buffer: BytesMut,
+    range: Range<usize>,
+    max_bytes: usize,
+) -> Result<Bytes, ApiError> {
+    const BLOCK: usize = 64 * 1024; // characters; a multiple of 4
+    let text = range.clone();
+    if let Err(error) = check_decoded_size(&buffer[text.clone()], max_bytes) {
+        // Escapes lengthen the text: judge it unescaped.
+        return match buffer[text.clone()].contains(&b'\\') {
+            true => decode_base64(unescape(&buffer[text])?.as_bytes(), max_bytes),
+            false => Err(error),
+        };
+    }
+    let mut scratch = vec![0; BLOCK / 4 * 3];
+    let mut written = 0;
+    for start in text.clone().step_by(BLOCK) {
+        let block = start..(start + BLOCK).min(text.end);
+        if buffer[block.clone()].contains(&b'\\') {
+            let tail = STANDARD
+                .decode(unescape(&buffer[start..text.end])?)
+                .map_err(|e| ApiError::InvalidBase64(e.to_string()))?;
+            if written + tail.len() > max_bytes {
+                return Err(ApiError::PayloadTooLarge { limit: max_bytes });
+            }
+            buffer.truncate(written);
+            buffer.extend_from_slice(&tail);
+            return Ok(buffer.freeze());
+        }
+        let decoded = STANDARD
+            .decode_slice(&buffer[block], &mut scratch)
+            .map_err(|error| match error {
+                DecodeSliceError::DecodeError(error) => invalid_base64(error, start - text.start),
+                DecodeSliceError::OutputSliceTooSmall => {
+                    unreachable!("a block of 4n characters decodes to at most 3n bytes")
+                }
+            })?;
+        buffer[written..written + decoded].copy_from_slice(&scratch[..decoded]);
+        written += decoded;
+    }
+    buffer.truncate(written);
+    Ok(buffer.freeze())
+}
+
+/// The text of a JSON string (between its quotes, as the parser validated it), unescaped.
+fn unescape(raw: &[u8]) -> Result<String, ApiError> {
+    let mut token = Vec::with_capacity(raw.len() + 2);
+    token.push(b'"');
+    token.extend_from_slice(raw);
+    token.push(b'"');
+    serde_json::from_slice(&token)
+        .map_err(|_| ApiError::InvalidField("`content` must be a base64 string".into()))
+}
+
+/// The decoder's error, with its offset counted from the start of the whole text.
+fn invalid_base64(error: DecodeError, offset: usize) -> ApiError {
+    let error = match error {
+        DecodeError::InvalidByte(at, byte) => DecodeError::InvalidByte(at + offset, byte),
+        DecodeError::InvalidLastSymbol(at, byte) => {
+            DecodeError::InvalidLastSymbol(at + offset, byte)
+        }
+        DecodeError::InvalidLength(len) => DecodeError::InvalidLength(len + offset),
+        DecodeError::InvalidPadding => DecodeError::InvalidPadding,
+    };
+    ApiError::InvalidBase64(error.to_string())
+}
+
+/// Refuse before decoding: the decoded size follows from the text's length.
+fn check_decoded_size(text: &[u8], max_bytes: usize) -> Result<(), ApiError> {
     if text.is_empty() {
         return Err(ApiError::EmptyContent);
     }
-    // Refuse before decoding: the decoded size follows from the text's length.
-    let padding = text.bytes().rev().take(2).filter(|&b| b == b'=').count();
+    let padding = text.iter().rev().take(2).filter(|&&b| b == b'=').count();
     if (text.len() / 4 * 3).saturating_sub(padding) > max_bytes {
         return Err(ApiError::PayloadTooLarge { limit: max_bytes });
     }
+    Ok(())
+}
+
+fn decode_base64(text: &[u8], max_bytes: usize) -> Result<Bytes, ApiError> {
+    check_decoded_size(text, max_bytes)?;
     STANDARD
         .decode(text)
         .map(Bytes::from)
@@ -190,7 +275,7 @@ mod tests {
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
     fn json(value: serde_json::Value) -> Result<NewImage, ApiError> {
-        NewImage::from_json(value.to_string().as_bytes(), 1024)
+        NewImage::from_json(value.to_string().into(), 1024)
     }
 
     fn code(result: Result<NewImage, ApiError>) -> &'static str {
@@ -217,22 +302,63 @@ mod tests {
             r#"{{"file_name": "caf\u00e9.png", "content": "{}"}}"#,
             content.replace('/', "\\/")
         );
-        let image = NewImage::from_json(body.as_bytes(), 1024).unwrap();
+        let image = NewImage::from_json(body.clone().into(), 1024).unwrap();
         assert_eq!(image.file_name.as_str(), "café.png");
         assert_eq!(STANDARD.encode(&image.content), content);
 
         let plain = format!(r#"{{"file_name": "a.png", "content": "{content}"}}"#);
-        assert!(NewImage::from_json(plain.as_bytes(), 1024).is_ok());
+        assert!(NewImage::from_json(plain.clone().into(), 1024).is_ok());
+    }
+
+    #[test]
+    fn decodes_in_place_across_blocks_with_escapes_anywhere() {
+        const MAX: usize = 1 << 20;
+        let upload = |body: String| NewImage::from_json(body.into(), MAX);
+        // Text lengths just around the 64 Ki-character blocks; 0xff bytes give "/" to escape.
+        for len in [49_151, 49_152, 49_153, 98_304, 150_000] {
+            let mut data = PNG.to_vec();
+            data.extend((data.len()..len).map(|i| if i % 97 == 0 { 0xff } else { i as u8 }));
+            let text = STANDARD.encode(&data);
+            let body =
+                |content: &str| format!(r#"{{"file_name": "a.png", "content": "{content}"}}"#);
+
+            let image = upload(body(&text)).unwrap();
+            assert_eq!(image.content, data, "len {len}");
+            for at in [0, 65_535, 65_536, 65_540, text.len() - 1] {
+                let from = at.min(text.len() - 1);
+                let Some(slash) = text[from..].find('/').map(|i| i + from) else {
+                    continue;
+                };
+                let escaped = format!("{}\\/{}", &text[..slash], &text[slash + 1..]);
+                let image = upload(body(&escaped)).unwrap();
+                assert_eq!(image.content, data, "len {len}, escape at {slash}");
+            }
+            // A bad character deep in the text is reported where it is, as a whole-text decode would.
+            let mut broken = text.clone().into_bytes();
+            broken[text.len() - 10] = b'!';
+            let broken = String::from_utf8(broken).unwrap();
+            let expected = STANDARD.decode(&broken).unwrap_err().to_string();
+            match upload(body(&broken)) {
+                Err(ApiError::InvalidBase64(detail)) => assert_eq!(detail, expected),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
     fn names_each_kind_of_mistake() {
         let png = STANDARD.encode(PNG);
         assert_eq!(
-            code(NewImage::from_json(b"{\"file_name\":", 1024)),
+            code(NewImage::from_json(
+                Bytes::from_static(b"{\"file_name\":"),
+                1024
+            )),
             "invalid_json"
         );
-        assert_eq!(code(NewImage::from_json(b"[1]", 1024)), "invalid_json");
+        assert_eq!(
+            code(NewImage::from_json(Bytes::from_static(b"[1]"), 1024)),
+            "invalid_json"
+        );
         assert_eq!(
             code(json(serde_json::json!({"content": png}))),
             "missing_field"
@@ -282,15 +408,15 @@ mod tests {
         let body =
             serde_json::json!({"file_name": "a", "content": STANDARD.encode(&exact)}).to_string();
         assert!(body.len() <= json_body_limit(1024));
-        assert!(NewImage::from_json(body.as_bytes(), 1024).is_ok());
+        assert!(NewImage::from_json(body.clone().into(), 1024).is_ok());
         let escaped = body.replace('/', "\\/");
         assert!(escaped.len() > body.len());
-        assert!(NewImage::from_json(escaped.as_bytes(), 1024).is_ok());
+        assert!(NewImage::from_json(escaped.clone().into(), 1024).is_ok());
         exact.push(0);
         let body =
             serde_json::json!({"file_name": "a", "content": STANDARD.encode(&exact)}).to_string();
         assert_eq!(
-            code(NewImage::from_json(body.as_bytes(), 1024)),
+            code(NewImage::from_json(body.clone().into(), 1024)),
             "payload_too_large"
         );
         assert_eq!(

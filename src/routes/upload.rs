@@ -52,7 +52,7 @@ pub async fn upload(
     let max = state.config.max_upload_bytes;
     let image = if is_json(&headers) {
         let bytes = read_body(body, &headers, json_body_limit(max), max).await?;
-        NewImage::from_json(&bytes, max)?
+        NewImage::from_json(bytes, max)?
     } else {
         let Query(params) = Query::<RawUploadParams>::try_from_uri(&uri)
             .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
