@@ -57,13 +57,7 @@ impl NewImage {
         let content = match body.try_into_mut() {
             Ok(buffer) => decode_in_place(buffer, text, max_bytes)?,
             // Shared (a static body, say): decode beside it.
-            Err(shared) => {
-                let raw = &shared[text];
-                match raw.contains(&b'\\') {
-                    true => decode_base64(unescape(raw)?.as_bytes(), max_bytes)?,
-                    false => decode_base64(raw, max_bytes)?,
-                }
-            }
+            Err(shared) => decode_beside(&shared[text], max_bytes)?,
         };
         Self::new(file_name, content, metadata, max_bytes)
     }
@@ -188,12 +182,9 @@ fn decode_in_place(
 ) -> Result<Bytes, ApiError> {
     const BLOCK: usize = 64 * 1024; // characters; a multiple of 4
     let text = range.clone();
-    if let Err(error) = check_decoded_size(&buffer[text.clone()], max_bytes) {
-        // Escapes lengthen the text: judge it unescaped.
-        return match buffer[text.clone()].contains(&b'\\') {
-            true => decode_base64(unescape(&buffer[text])?.as_bytes(), max_bytes),
-            false => Err(error),
-        };
+    if check_decoded_size(&buffer[text.clone()], max_bytes).is_err() {
+        // Refused, unless escapes lengthened the text: judge it unescaped.
+        return decode_beside(&buffer[text], max_bytes);
     }
     let mut scratch = vec![0; BLOCK / 4 * 3];
     let mut written = 0;
@@ -223,6 +214,15 @@ fn decode_in_place(
     }
     buffer.truncate(written);
     Ok(buffer.freeze())
+}
+
+/// Decodes a JSON string's text into a buffer of its own, unescaping it first if need be.
+fn decode_beside(raw: &[u8], max_bytes: usize) -> Result<Bytes, ApiError> {
+    if raw.contains(&b'\\') {
+        decode_base64(unescape(raw)?.as_bytes(), max_bytes)
+    } else {
+        decode_base64(raw, max_bytes)
+    }
 }
 
 /// The text of a JSON string (between its quotes, as the parser validated it), unescaped.
@@ -294,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn escaped_strings_are_decoded_and_plain_ones_borrowed() {
+    fn escaped_strings_are_decoded_shared_bodies_too() {
         // "/" escaped as "\/" is legal JSON; so is a \u escape in a name.
         let content = STANDARD.encode([PNG, &[0xff; 30][..]].concat());
         assert!(content.contains('/'));
@@ -308,6 +308,14 @@ mod tests {
 
         let plain = format!(r#"{{"file_name": "a.png", "content": "{content}"}}"#);
         assert!(NewImage::from_json(plain.clone().into(), 1024).is_ok());
+
+        // A body whose buffer is shared cannot be decoded into: it is decoded beside.
+        for body in [body, plain] {
+            let shared = Bytes::from(body);
+            let _other_holder = shared.clone();
+            let image = NewImage::from_json(shared, 1024).unwrap();
+            assert_eq!(STANDARD.encode(&image.content), content);
+        }
     }
 
     #[test]
