@@ -53,7 +53,13 @@ impl NewImage {
     /// else holds that buffer (the decoded bytes are shorter than their text), so a JSON
     /// upload holds its body and nothing more; else into one exactly-sized buffer.
     pub fn from_json(body: Bytes, max_bytes: usize) -> Result<Self, ApiError> {
-        let (file_name, metadata, text) = parse_json(&body)?;
+        Self::from_json_with(body, max_bytes, |body| Members::scan(body))
+    }
+
+    /// `from_json` with the way of finding the body's members before the parser is asked: the
+    /// tests check that `Members::scan` changes no outcome.
+    fn from_json_with(body: Bytes, max_bytes: usize, scan: Scan) -> Result<Self, ApiError> {
+        let (file_name, metadata, text) = parse_json(&body, scan)?;
         let content = match body.try_into_mut() {
             Ok(buffer) => decode_in_place(buffer, text, max_bytes)?,
             // Shared (a static body, say): decode beside it.
@@ -124,48 +130,165 @@ fn string_field<'a>(
         .map_err(|_| ApiError::InvalidField(format!("`{name}` must be {expected}")))
 }
 
-fn parse_json(body: &[u8]) -> Result<(FileName, Metadata, Range<usize>), ApiError> {
-    let fields: BTreeMap<Cow<'_, str>, &RawValue> = serde_json::from_slice(body).map_err(|e| {
-        ApiError::InvalidJson(if e.is_data() {
-            "the body must be a JSON object".to_owned()
-        } else {
-            e.to_string()
-        })
-    })?;
-    let (mut file_name, mut content, mut metadata) = (None, None, None);
-    for (key, value) in fields {
-        match key.as_ref() {
-            "file_name" => file_name = Some(value),
-            "content" => content = Some(value),
-            "metadata" => metadata = Some(value),
-            other => {
-                return Err(ApiError::InvalidField(format!(
-                    "unknown field `{}`; expected `file_name`, `content` or `metadata`",
-                    excerpt(other)
-                )));
-            }
+type Scan = for<'a> fn(&'a [u8]) -> Option<Members<'a>>;
+
+fn parse_json(body: &[u8], scan: Scan) -> Result<(FileName, Metadata, Range<usize>), ApiError> {
+    match scan(body) {
+        Some(members) => {
+            let text = members.content_text.clone();
+            // The content text was not validated: if the body is in fact invalid JSON,
+            // that is the mistake the parser would have named first.
+            members.into_upload(body).map_err(|error| {
+                text.and_then(|t| invalid_json_in(&body[t]))
+                    .unwrap_or(error)
+            })
         }
+        None => Members::parse(body)?.into_upload(body),
+    }
+}
+
+/// The members of a JSON upload body's top-level object.
+struct Members<'a> {
+    fields: BTreeMap<Cow<'a, str>, &'a RawValue>,
+    /// `content` when it is a string without escapes: the range of its text in the body.
+    content_text: Option<Range<usize>>,
+}
+
+impl<'a> Members<'a> {
+    /// The whole body through the JSON parser.
+    fn parse(body: &'a [u8]) -> Result<Self, ApiError> {
+        let fields = serde_json::from_slice(body).map_err(|e| {
+            ApiError::InvalidJson(if e.is_data() {
+                "the body must be a JSON object".to_owned()
+            } else {
+                e.to_string()
+            })
+        })?;
+        Ok(Self {
+            fields,
+            content_text: None,
+        })
     }
 
-    let file_name = string_field(file_name, "file_name", "a string")?;
-    let metadata = match metadata.filter(|raw| raw.get() != "null") {
-        None => Metadata::default(),
-        Some(raw) => Metadata::parse(serde_json::from_str(raw.get()).map_err(|_| {
-            ApiError::InvalidField("`metadata` must be an object of string values".into())
-        })?)?,
-    };
-    let file_name = FileName::parse(file_name.into_owned())?;
-    // The text between the quotes, escapes and all: a token that starts with a quote is a
-    // string, already validated by the parser.
-    let content = content
-        .ok_or_else(|| ApiError::MissingField("the field `content` is required".into()))?
-        .get();
-    let inner = content
-        .strip_prefix('"')
-        .and_then(|token| token.strip_suffix('"'))
-        .ok_or_else(|| ApiError::InvalidField("`content` must be a base64 string".into()))?;
-    let start = inner.as_ptr() as usize - body.as_ptr() as usize;
-    Ok((file_name, metadata, start..start + inner.len()))
+    /// The same members as `parse`, without running the parser over the megabytes of the
+    /// `content` string: its end is found with one vectorised search for a quote or a
+    /// backslash, and its text is left to the base64 decoder, which accepts nothing a JSON
+    /// string may not hold unescaped (and errors are checked against JSON: `invalid_json_in`).
+    /// Every other member goes through the parser. `None` for anything unusual (an escape in
+    /// the content, a syntax error): `parse` then decides, and names the mistake.
+    fn scan(body: &'a [u8]) -> Option<Self> {
+        let mut members = Self {
+            fields: BTreeMap::new(),
+            content_text: None,
+        };
+        let mut at = skip_whitespace(body, 0);
+        if body.get(at) != Some(&b'{') {
+            return None;
+        }
+        at = skip_whitespace(body, at + 1);
+        if body.get(at) == Some(&b'}') {
+            return (skip_whitespace(body, at + 1) == body.len()).then_some(members);
+        }
+        loop {
+            let (key, len) = next_value::<Cow<'a, str>>(&body[at..])?;
+            at = skip_whitespace(body, at + len);
+            if body.get(at) != Some(&b':') {
+                return None;
+            }
+            at = skip_whitespace(body, at + 1);
+            if key == "content" && body.get(at) == Some(&b'"') {
+                if members.content_text.is_some() || members.fields.contains_key("content") {
+                    // Repeated: the text passed over may be invalid JSON, so let the parser judge.
+                    return None;
+                }
+                let start = at + 1;
+                let end = start + memchr::memchr2(b'"', b'\\', &body[start..])?;
+                if body[end] != b'"' {
+                    return None;
+                }
+                members.content_text = Some(start..end);
+                at = end + 1;
+            } else {
+                if key == "content" && members.content_text.is_some() {
+                    return None;
+                }
+                let (value, len) = next_value::<&'a RawValue>(&body[at..])?;
+                members.fields.insert(key, value);
+                at += len;
+            }
+            at = skip_whitespace(body, at);
+            match body.get(at)? {
+                b',' => at = skip_whitespace(body, at + 1),
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        (skip_whitespace(body, at + 1) == body.len()).then_some(members)
+    }
+
+    fn into_upload(self, body: &[u8]) -> Result<(FileName, Metadata, Range<usize>), ApiError> {
+        let (mut file_name, mut content, mut metadata) = (None, None, None);
+        for (key, value) in self.fields {
+            match key.as_ref() {
+                "file_name" => file_name = Some(value),
+                "content" => content = Some(value),
+                "metadata" => metadata = Some(value),
+                other => {
+                    return Err(ApiError::InvalidField(format!(
+                        "unknown field `{}`; expected `file_name`, `content` or `metadata`",
+                        excerpt(other)
+                    )));
+                }
+            }
+        }
+
+        let file_name = string_field(file_name, "file_name", "a string")?;
+        let metadata = match metadata.filter(|raw| raw.get() != "null") {
+            None => Metadata::default(),
+            Some(raw) => Metadata::parse(serde_json::from_str(raw.get()).map_err(|_| {
+                ApiError::InvalidField("`metadata` must be an object of string values".into())
+            })?)?,
+        };
+        let file_name = FileName::parse(file_name.into_owned())?;
+        if let Some(text) = self.content_text {
+            return Ok((file_name, metadata, text));
+        }
+        // The text between the quotes, escapes and all: a token that starts with a quote is a
+        // string, already validated by the parser.
+        let content = content
+            .ok_or_else(|| ApiError::MissingField("the field `content` is required".into()))?
+            .get();
+        let inner = content
+            .strip_prefix('"')
+            .and_then(|token| token.strip_suffix('"'))
+            .ok_or_else(|| ApiError::InvalidField("`content` must be a base64 string".into()))?;
+        let start = inner.as_ptr() as usize - body.as_ptr() as usize;
+        Ok((file_name, metadata, start..start + inner.len()))
+    }
+}
+
+fn skip_whitespace(body: &[u8], mut at: usize) -> usize {
+    while matches!(body.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// The JSON value at the start of `text` and the length it takes.
+fn next_value<'a, T: serde::Deserialize<'a>>(text: &'a [u8]) -> Option<(T, usize)> {
+    let mut values = serde_json::Deserializer::from_slice(text).into_iter::<T>();
+    let value = values.next()?.ok()?;
+    Some((value, values.byte_offset()))
+}
+
+/// `InvalidJson` when the text of a JSON string (between its quotes, without escapes) holds
+/// what a JSON string may not: a control character, or bytes that are not UTF-8.
+fn invalid_json_in(text: &[u8]) -> Option<ApiError> {
+    (text.iter().any(|&byte| byte < 0x20) || std::str::from_utf8(text).is_err()).then(|| {
+        ApiError::InvalidJson(
+            "`content` holds a control character or bytes that are not UTF-8".into(),
+        )
+    })
 }
 
 /// Decodes the base64 text at `range` of `buffer` into the buffer's own start: each block
@@ -204,7 +327,11 @@ fn decode_in_place(
         let decoded = STANDARD
             .decode_slice(&buffer[block], &mut scratch)
             .map_err(|error| match error {
-                DecodeSliceError::DecodeError(error) => invalid_base64(error, start - text.start),
+                DecodeSliceError::DecodeError(error) => {
+                    // Blocks before this one decoded, so only the rest can hold a JSON error.
+                    invalid_json_in(&buffer[start..text.end])
+                        .unwrap_or_else(|| invalid_base64(error, start - text.start))
+                }
                 DecodeSliceError::OutputSliceTooSmall => {
                     unreachable!("a block of 4n characters decodes to at most 3n bytes")
                 }
@@ -221,7 +348,7 @@ fn decode_beside(raw: &[u8], max_bytes: usize) -> Result<Bytes, ApiError> {
     if raw.contains(&b'\\') {
         decode_base64(unescape(raw)?.as_bytes(), max_bytes)
     } else {
-        decode_base64(raw, max_bytes)
+        decode_base64(raw, max_bytes).map_err(|error| invalid_json_in(raw).unwrap_or(error))
     }
 }
 
@@ -407,6 +534,142 @@ mod tests {
             )),
             "unsupported_media_type"
         );
+    }
+
+    /// Bodies near a valid upload: members in any order, repeated or unknown, odd whitespace,
+    /// and content with escapes, quotes, control characters, bad UTF-8 or bad base64.
+    fn near_valid_body() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let image = STANDARD.encode([PNG, &[0xff; 40][..]].concat());
+        let content = prop_oneof![
+            Just(format!(r#""{image}""#).into_bytes()),
+            Just(format!(r#""{}""#, image.replace('/', "\\/")).into_bytes()),
+            Just(br#""""#.to_vec()),
+            Just(br#"7"#.to_vec()),
+            Just(br#"null"#.to_vec()),
+            (
+                0..image.len(),
+                prop::sample::select(vec![
+                    &b"\x01"[..],
+                    b"\x1f",
+                    b"\\",
+                    b"\"",
+                    b"!",
+                    b"=",
+                    "é".as_bytes(),
+                    b"\xff",
+                    b"\\u0041",
+                    b"\\/"
+                ])
+            )
+                .prop_map(move |(at, insert)| {
+                    let mut text = format!(r#""{image}""#).into_bytes();
+                    text.splice(at + 1..at + 1, insert.iter().copied());
+                    text
+                }),
+        ];
+        let file_name = prop::sample::select(vec![
+            &br#""a.png""#[..],
+            br#""""#,
+            b"7",
+            b"null",
+            br#""caf\u00e9.png""#,
+            b"\"a\x01\"",
+        ]);
+        let metadata = prop::sample::select(vec![
+            &br#"{}"#[..],
+            br#"{"k": "v"}"#,
+            br#"{"k": 1}"#,
+            b"null",
+            b"[]",
+        ]);
+        let member = prop_oneof![
+            content.prop_map(|v| (b"\"content\"".to_vec(), v)),
+            file_name.prop_map(|v| (b"\"file_name\"".to_vec(), v.to_vec())),
+            metadata.prop_map(|v| (b"\"metadata\"".to_vec(), v.to_vec())),
+            Just((b"\"extra\"".to_vec(), b"1".to_vec())),
+            Just((br#""con\u0074ent""#.to_vec(), br#""AAAA""#.to_vec())),
+        ];
+        let space = prop::sample::select(vec![&b""[..], b" ", b"\n\t ", b"\r\n"]);
+        let trailer = prop::sample::select(vec![&b""[..], b"\n", b" x", b",", b"}"]);
+        (
+            proptest::collection::vec((member, space.clone()), 0..5),
+            space,
+            trailer,
+            proptest::option::of((any::<prop::sample::Index>(), any::<u8>())),
+        )
+            .prop_map(|(members, space, trailer, mutation)| {
+                let mut body = b"{".to_vec();
+                for (i, ((key, value), gap)) in members.iter().enumerate() {
+                    if i > 0 {
+                        body.push(b',');
+                    }
+                    body.extend_from_slice(gap);
+                    body.extend_from_slice(key);
+                    body.extend_from_slice(gap);
+                    body.push(b':');
+                    body.extend_from_slice(value);
+                }
+                body.extend_from_slice(space);
+                body.push(b'}');
+                body.extend_from_slice(trailer);
+                if let Some((at, byte)) = mutation {
+                    let at = at.index(body.len());
+                    body[at] = byte;
+                }
+                body
+            })
+    }
+
+    /// What a client sees of an outcome: the whole result, but of an `invalid_json` only its
+    /// code (the parser words its own messages).
+    fn outcome(result: Result<NewImage, ApiError>) -> String {
+        match result {
+            Err(ApiError::InvalidJson(_)) => "invalid_json".to_owned(),
+            other => format!("{other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn scanning_for_the_content_changes_no_outcome(body in near_valid_body()) {
+            let parse_all: Scan = |_| None;
+            for max in [1024, 20] {
+                let expected = outcome(NewImage::from_json_with(body.clone().into(), max, parse_all));
+                proptest::prop_assert_eq!(&outcome(NewImage::from_json(body.clone().into(), max)), &expected);
+                // A shared buffer is decoded beside, not in place.
+                let shared = Bytes::from(body.clone());
+                let _other_holder = shared.clone();
+                proptest::prop_assert_eq!(&outcome(NewImage::from_json(shared, max)), &expected);
+            }
+        }
+    }
+
+    #[test]
+    fn the_scan_finds_the_members_the_parser_finds() {
+        let body = br#" { "metadata" : {"k": "v"}, "content":"QUJD" ,"file_name": "a\"b" } "#;
+        let members = Members::scan(body).unwrap();
+        assert_eq!(&body[members.content_text.clone().unwrap()], b"QUJD");
+        let keys: Vec<_> = members.fields.keys().map(|k| k.as_ref()).collect();
+        assert_eq!(keys, ["file_name", "metadata"]);
+        // Escaped content, a later non-string content, and syntax errors go to the parser.
+        for body in [
+            &br#"{"content": "QU\/D", "file_name": "a"}"#[..],
+            br#"{"content": "QUJD", "content": 7}"#,
+            br#"{"content": "QUJD" "file_name": "a"}"#,
+            br#"{"content": "QUJD"} x"#,
+            br#"[]"#,
+        ] {
+            let scanned = Members::scan(body);
+            let fields = scanned.as_ref().map(|m| m.fields.len());
+            assert!(
+                scanned.is_none_or(|m| m.content_text.is_none()),
+                "{}: {fields:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     #[test]
