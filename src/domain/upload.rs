@@ -49,7 +49,8 @@ pub fn json_body_limit(max_bytes: usize) -> usize {
 
 impl NewImage {
     /// `{"file_name": "...", "content": "<base64>", "metadata": {...}}`. The base64 text is
-    /// never copied: it is decoded where it lies, into the body's own buffer when nothing
+    /// read twice, once by a vectorised search for its end (`Members::scan`) and once by the
+    /// decoder, and never copied: it is decoded where it lies, into the body's own buffer when nothing
     /// else holds that buffer (the decoded bytes are shorter than their text), so a JSON
     /// upload holds its body and nothing more; else into one exactly-sized buffer.
     pub fn from_json(body: Bytes, max_bytes: usize) -> Result<Self, ApiError> {
