@@ -16,6 +16,8 @@ import threading
 import time
 import uuid
 
+from runtime_api import RuntimeApi, rest_event
+
 BINARY = os.environ.get("BENCH_BINARY", "target/release/image-api")
 # The seed assignment's Python/boto3 design (bench/seed/), measured the same way beside it.
 SEED = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed", "serve.py")]
@@ -176,6 +178,78 @@ def seed_reference(name):
     }
 
 
+class LambdaFunction:
+    """The binary in its Lambda mode, polling bench/runtime_api.py for API Gateway REST events."""
+
+    def __init__(self, name):
+        self.api = RuntimeApi()
+        env = dict(
+            os.environ,
+            **self.api.environment(),
+            BUCKET_NAME=name,
+            TABLE_NAME=name,
+            LOCALSTACK_ENDPOINT=ENDPOINT,
+            RUST_LOG="warn",
+        )
+        started = time.perf_counter()
+        self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = self.process.pid
+        self.invoke(rest_event("GET", "/images", query={"limit": "1"}), expect=200)
+        self.ready_after = time.perf_counter() - started
+
+    def invoke(self, event, expect):
+        answer = self.api.invoke(event)
+        assert answer.get("statusCode") == expect, str(answer)[:300]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+        self.api.close()
+
+
+def upload_events(size):
+    image = png(size)
+    body = json.dumps({"file_name": "bench.png", "content": base64.b64encode(image).decode()}).encode()
+    return {
+        "json": rest_event("POST", "/images", body, "application/json"),
+        # API Gateway hands binary bodies to Lambda in base64 (BinaryMediaTypes in template.yaml).
+        "raw": rest_event("POST", "/images", base64.b64encode(image), "image/png", {"file_name": "bench.png"}, True),
+    }
+
+
+def lambda_mode(name):
+    """Cold start, memory and CPU per invocation inside (emulated) Lambda."""
+    starts = []
+    for _ in range(10):
+        function = LambdaFunction(name)
+        starts.append(function.ready_after * 1000)
+        function.stop()
+    memory = {}
+    for kind in ("json", "raw"):
+        function = LambdaFunction(name)
+        time.sleep(0.3)
+        idle = status_kib(function.pid, "VmRSS")
+        function.invoke(upload_events(4 * MIB)[kind], expect=201)
+        peak = status_kib(function.pid, "VmHWM")
+        function.stop()
+        memory[kind] = {"idle_kib": idle, "peak_kib": peak, "growth_mib": (peak - idle) / 1024}
+    cpu = {}
+    function = LambdaFunction(name)
+    for label, size, count in [("64KiB", 64 * 1024, 200), ("4MiB", 4 * MIB, 20)]:
+        for kind, event in upload_events(size).items():
+            function.invoke(event, expect=201)  # warm-up
+            before = thread_cpu_ns(function.pid)
+            for _ in range(count):
+                function.invoke(event, expect=201)
+            cpu[f"{kind} {label}"] = (thread_cpu_ns(function.pid) - before) / count
+    function.stop()
+    return {
+        "cold_start": {"median_ms": statistics.median(starts), "max_ms": max(starts), "runs": starts},
+        "memory": memory,
+        "cpu_per_invocation_ns": cpu,
+    }
+
+
 def load(server, name, ops, concurrency=16, seconds=5.0):
     results = {}
     for op_name, make_request in ops:
@@ -231,6 +305,7 @@ def main():
     mem = memory(name)
     setup(f"{name}-seed")
     seed = seed_reference(f"{name}-seed")
+    in_lambda = lambda_mode(name)
     # Inside Lambda the binary runs one thread (see src/main.rs); the HTTP server one per core.
     # Its own table: moto's listing slows with the table's size, and the load test lists.
     setup(f"{name}-1t")
@@ -284,6 +359,7 @@ def main():
         "cpu_to_floor_plus_relay_ratio": {k: cpu[k] / (floor_ns[k] + relay_ns[k]) for k in cpu},
         "load": loaded,
         "seed_reference": seed,
+        "lambda_mode": in_lambda,
     }
     os.makedirs("target/bench", exist_ok=True)
     with open("target/bench/results.json", "w") as out:
@@ -303,6 +379,11 @@ def main():
             f"  {key:<28}{cpu[key] / 1e6:8.2f} ms{floor_ns[key] / 1e6:8.2f} ms{cpu[key] / floor_ns[key]:8.1f}x"
             f"{with_io / 1e6:10.2f} ms{cpu[key] / with_io:8.1f}x{cpu_one_thread[key] / 1e6:8.2f} ms"
         )
+    lm = in_lambda["memory"]
+    print("\ninside Lambda (bench/runtime_api.py hands it API Gateway REST events, one at a time)")
+    print(f"  cold start to the first answered invocation: median {in_lambda['cold_start']['median_ms']:.1f} ms, max {in_lambda['cold_start']['max_ms']:.1f} ms")
+    print(f"  idle RSS {lm['json']['idle_kib'] / 1024:.1f} MiB; peak after one 4 MiB json upload +{lm['json']['growth_mib']:.1f} MiB, raw +{lm['raw']['growth_mib']:.1f} MiB")
+    print("  CPU per invocation: " + ", ".join(f"{k} {v / 1e6:.2f} ms" for k, v in in_lambda["cpu_per_invocation_ns"].items()))
     print("\nconcurrency 16, 5 s each      p50 ms   p99 ms    req/s  errors  server CPU  emulator CPU")
     for op, r in loaded.items():
         print(f"  {op:<26}{r['p50_ms']:8.1f}{r['p99_ms']:9.1f}{r['throughput_rps']:9.0f}{r['errors']:8d}{r['server_cpu_share'] * 100:10.0f}%{r['emulator_cpu_share'] * 100:12.0f}%")
