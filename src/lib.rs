@@ -6,6 +6,7 @@ mod cors;
 pub mod domain;
 pub mod error;
 pub mod lambda;
+pub mod lambda_event;
 mod limits;
 pub mod media;
 pub mod openapi;

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
     // others across cores (measured: 4–8 % less CPU per upload). The HTTP server keeps a
     // thread per core for concurrent requests (`TOKIO_WORKER_THREADS` overrides the count).
     let mut builder = if lambda::in_lambda() {
+        lambda::keep_large_buffers();
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()

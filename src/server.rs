@@ -3,9 +3,18 @@
 use std::net::SocketAddr;
 
 use axum::Router;
+use lambda_http::LambdaEvent;
 
+use crate::lambda_event::ApiEvent;
+
+/// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
-    lambda_http::run(app).await
+    let service = tower::ServiceBuilder::new()
+        .map_request(|event: LambdaEvent<ApiEvent>| {
+            LambdaEvent::new(event.payload.0, event.context)
+        })
+        .service(lambda_http::Adapter::from(app));
+    lambda_http::lambda_runtime::run(service).await
 }
 
 /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.

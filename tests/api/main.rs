@@ -18,4 +18,5 @@ mod read;
 mod reconcile;
 mod resilience;
 mod routing;
+mod runtime;
 mod upload;

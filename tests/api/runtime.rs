@@ -1,0 +1,193 @@
+//! The compiled binary in its Lambda mode, under a minimal Lambda Runtime API: events go
+//! through the real runtime loop, the event reader (`lambda_event`) and lambda_http's adapter,
+//! as inside Lambda.
+
+use std::process::Stdio;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::helpers::{moto_endpoint, png, spawn_app};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_image-api");
+
+/// Hands events to the function one at a time and collects what it posts back.
+struct RuntimeApi {
+    events: mpsc::Sender<Value>,
+    answers: mpsc::Receiver<Value>,
+}
+
+struct Shared {
+    events: Mutex<mpsc::Receiver<Value>>,
+    answers: mpsc::Sender<Value>,
+}
+
+async fn next_event(State(shared): State<Arc<Shared>>) -> (HeaderMap, String) {
+    let event = shared.events.lock().await.recv().await.expect("an event");
+    let mut headers = HeaderMap::new();
+    let id = uuid::Uuid::new_v4().to_string();
+    headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
+    headers.insert(
+        "lambda-runtime-deadline-ms",
+        "4102444800000".parse().unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:123456789012:function:image-api"
+            .parse()
+            .unwrap(),
+    );
+    headers.insert("content-type", "application/json".parse().unwrap());
+    (headers, event.to_string())
+}
+
+async fn answer(
+    State(shared): State<Arc<Shared>>,
+    Path((_id, kind)): Path<(String, String)>,
+    body: String,
+) -> StatusCode {
+    let answer = if kind == "response" {
+        serde_json::from_str(&body).expect("a JSON response")
+    } else {
+        json!({"runtime_error": body})
+    };
+    shared.answers.send(answer).await.unwrap();
+    StatusCode::ACCEPTED
+}
+
+impl RuntimeApi {
+    async fn start() -> (Self, String) {
+        let (event_tx, event_rx) = mpsc::channel(1);
+        let (answer_tx, answer_rx) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            events: Mutex::new(event_rx),
+            answers: answer_tx,
+        });
+        let router = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next_event))
+            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
+            .with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let api = Self {
+            events: event_tx,
+            answers: answer_rx,
+        };
+        (api, address)
+    }
+
+    async fn invoke(&mut self, event: Value) -> Value {
+        self.events.send(event).await.unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(30), self.answers.recv())
+            .await
+            .expect("the function answered in time")
+            .unwrap()
+    }
+}
+
+/// An API Gateway REST (payload v1) event, behind the `Prod` stage, as template.yaml deploys.
+fn rest_event(method: &str, path: &str, content_type: &str, body: &str, base64: bool) -> Value {
+    json!({
+        "resource": "/{proxy+}", "path": path, "httpMethod": method,
+        "headers": {"Content-Type": content_type},
+        "multiValueHeaders": {"Content-Type": [content_type]},
+        "queryStringParameters": {"file_name": "raw.png"},
+        "multiValueQueryStringParameters": {"file_name": ["raw.png"]},
+        "pathParameters": {"proxy": path.trim_start_matches('/')}, "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012", "resourceId": "abc", "stage": "Prod",
+            "requestId": "apigw-request-id", "identity": {"sourceIp": "203.0.113.7"},
+            "resourcePath": "/{proxy+}", "httpMethod": method, "apiId": "api",
+            "path": format!("/Prod{path}"), "protocol": "HTTP/1.1",
+            "requestTimeEpoch": 1_764_000_000_000_i64
+        },
+        "body": body, "isBase64Encoded": base64
+    })
+}
+
+#[tokio::test]
+async fn events_pass_through_the_real_runtime_loop() {
+    let app = spawn_app().await;
+    let (mut api, address) = RuntimeApi::start().await;
+    let mut child = tokio::process::Command::new(BINARY)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "image-api")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("BUCKET_NAME", &app.bucket)
+        .env("TABLE_NAME", &app.table)
+        .env("LOCALSTACK_ENDPOINT", moto_endpoint())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    // A JSON upload: a JSON body inside the event's JSON, quotes escaped and all.
+    let image = png(48 * 1024);
+    let upload = json!({"file_name": "say \"cheese\".png", "content": STANDARD.encode(&image)});
+    let answer = api
+        .invoke(rest_event(
+            "POST",
+            "/images",
+            "application/json",
+            &upload.to_string(),
+            false,
+        ))
+        .await;
+    assert_eq!(answer["statusCode"], 201, "{answer}");
+    let record: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(record["file_name"], "say \"cheese\".png");
+    let id = record["id"].as_str().unwrap();
+
+    // A raw upload arrives base64-encoded, as API Gateway sends binary bodies.
+    let raw = png(1024);
+    let answer = api
+        .invoke(rest_event(
+            "POST",
+            "/images",
+            "image/png",
+            &STANDARD.encode(&raw),
+            true,
+        ))
+        .await;
+    assert_eq!(answer["statusCode"], 201, "{answer}");
+    let raw_id = serde_json::from_str::<Value>(answer["body"].as_str().unwrap()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Both are stored byte for byte, and come back as base64 binary responses.
+    for (id, bytes) in [(id, &image), (raw_id.as_str(), &raw)] {
+        let path = format!("/images/{id}/content");
+        let answer = api
+            .invoke(rest_event("GET", &path, "text/plain", "", false))
+            .await;
+        assert_eq!(answer["statusCode"], 200, "{answer}");
+        assert_eq!(answer["isBase64Encoded"], true);
+        let body = STANDARD.decode(answer["body"].as_str().unwrap()).unwrap();
+        assert_eq!(&body, bytes);
+    }
+
+    // A malformed request is still answered with a problem document.
+    let answer = api
+        .invoke(rest_event(
+            "POST",
+            "/images",
+            "application/json",
+            "{",
+            false,
+        ))
+        .await;
+    assert_eq!(answer["statusCode"], 400, "{answer}");
+    child.kill().await.unwrap();
+}
