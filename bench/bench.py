@@ -63,20 +63,17 @@ def status_kib(pid, field):
     raise KeyError(field)
 
 
+def start(command, bucket, table, **extra_env):
+    """A quiet process of `command` with the bucket, table and emulator to use."""
+    env = dict(os.environ, **extra_env, BUCKET_NAME=bucket, TABLE_NAME=table, LOCALSTACK_ENDPOINT=ENDPOINT, RUST_LOG="warn")
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 class Server:
     def __init__(self, bucket, table, command=None, **extra_env):
         self.port = free_port()
-        env = dict(
-            os.environ,
-            **extra_env,
-            BUCKET_NAME=bucket,
-            TABLE_NAME=table,
-            LOCALSTACK_ENDPOINT=ENDPOINT,
-            BIND_ADDR=f"127.0.0.1:{self.port}",
-            RUST_LOG="warn",
-        )
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(command or [BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = start(command or [BINARY], bucket, table, BIND_ADDR=f"127.0.0.1:{self.port}", **extra_env)
         self.pid = self.process.pid
         self.ready_after = self.wait_ready()
 
@@ -183,16 +180,8 @@ class LambdaFunction:
 
     def __init__(self, name):
         self.api = RuntimeApi()
-        env = dict(
-            os.environ,
-            **self.api.environment(),
-            BUCKET_NAME=name,
-            TABLE_NAME=name,
-            LOCALSTACK_ENDPOINT=ENDPOINT,
-            RUST_LOG="warn",
-        )
         started = time.perf_counter()
-        self.process = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = start([BINARY], name, name, **self.api.environment())
         self.pid = self.process.pid
         self.invoke(rest_event("GET", "/images", query={"limit": "1"}), expect=200)
         self.ready_after = time.perf_counter() - started

@@ -11,13 +11,13 @@ use tower::ServiceExt;
 use crate::helpers::{TestApp, png, spawn_app};
 
 #[derive(Clone, Copy, Debug)]
-enum Payload {
+pub(crate) enum Payload {
     RestV1,
     HttpV2,
 }
 
 /// A minimal but complete event, shaped like the ones API Gateway sends.
-struct Event {
+pub(crate) struct Event {
     method: &'static str,
     /// The path as API Gateway puts it in the event (may include a custom-domain base path).
     path: String,
@@ -28,7 +28,7 @@ struct Event {
 }
 
 impl Event {
-    fn new(method: &'static str, path: impl Into<String>) -> Self {
+    pub(crate) fn new(method: &'static str, path: impl Into<String>) -> Self {
         Self {
             method,
             path: path.into(),
@@ -39,27 +39,27 @@ impl Event {
         }
     }
 
-    fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.query.push((key, value.into()));
         self
     }
 
-    fn header(mut self, key: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, key: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((key, value.into()));
         self
     }
 
-    fn binary_body(mut self, bytes: &[u8]) -> Self {
+    pub(crate) fn binary_body(mut self, bytes: &[u8]) -> Self {
         self.body = Some((STANDARD.encode(bytes), true));
         self
     }
 
-    fn text_body(mut self, text: impl Into<String>) -> Self {
+    pub(crate) fn text_body(mut self, text: impl Into<String>) -> Self {
         self.body = Some((text.into(), false));
         self
     }
 
-    fn to_json(&self, payload: Payload) -> Value {
+    pub(crate) fn to_json(&self, payload: Payload) -> Value {
         let headers: serde_json::Map<String, Value> = self
             .headers
             .iter()

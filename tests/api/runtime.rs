@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
 
 use crate::helpers::{moto_endpoint, png, spawn_app};
+use crate::lambda::{Event, Payload};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_image-api");
 
@@ -93,26 +94,6 @@ impl RuntimeApi {
     }
 }
 
-/// An API Gateway REST (payload v1) event, behind the `Prod` stage, as template.yaml deploys.
-fn rest_event(method: &str, path: &str, content_type: &str, body: &str, base64: bool) -> Value {
-    json!({
-        "resource": "/{proxy+}", "path": path, "httpMethod": method,
-        "headers": {"Content-Type": content_type},
-        "multiValueHeaders": {"Content-Type": [content_type]},
-        "queryStringParameters": {"file_name": "raw.png"},
-        "multiValueQueryStringParameters": {"file_name": ["raw.png"]},
-        "pathParameters": {"proxy": path.trim_start_matches('/')}, "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012", "resourceId": "abc", "stage": "Prod",
-            "requestId": "apigw-request-id", "identity": {"sourceIp": "203.0.113.7"},
-            "resourcePath": "/{proxy+}", "httpMethod": method, "apiId": "api",
-            "path": format!("/Prod{path}"), "protocol": "HTTP/1.1",
-            "requestTimeEpoch": 1_764_000_000_000_i64
-        },
-        "body": body, "isBase64Encoded": base64
-    })
-}
-
 #[tokio::test]
 async fn events_pass_through_the_real_runtime_loop() {
     let app = spawn_app().await;
@@ -132,62 +113,49 @@ async fn events_pass_through_the_real_runtime_loop() {
         .spawn()
         .unwrap();
 
-    // A JSON upload: a JSON body inside the event's JSON, quotes escaped and all.
-    let image = png(48 * 1024);
-    let upload = json!({"file_name": "say \"cheese\".png", "content": STANDARD.encode(&image)});
-    let answer = api
-        .invoke(rest_event(
-            "POST",
-            "/images",
-            "application/json",
-            &upload.to_string(),
-            false,
-        ))
-        .await;
-    assert_eq!(answer["statusCode"], 201, "{answer}");
-    let record: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
-    assert_eq!(record["file_name"], "say \"cheese\".png");
-    let id = record["id"].as_str().unwrap();
+    // REST (v1) events, as template.yaml's API sends; HTTP API and function URL (v2) ones.
+    for payload in [Payload::RestV1, Payload::HttpV2] {
+        // A JSON upload: a JSON body inside the event's JSON, quotes escaped and all.
+        let image = png(48 * 1024);
+        let upload = json!({"file_name": "say \"cheese\".png", "content": STANDARD.encode(&image)});
+        let event = Event::new("POST", "/images")
+            .header("content-type", "application/json")
+            .text_body(upload.to_string());
+        let answer = api.invoke(event.to_json(payload)).await;
+        assert_eq!(answer["statusCode"], 201, "{payload:?}: {answer}");
+        let record: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+        assert_eq!(record["file_name"], "say \"cheese\".png");
+        let id = record["id"].as_str().unwrap().to_owned();
 
-    // A raw upload arrives base64-encoded, as API Gateway sends binary bodies.
-    let raw = png(1024);
-    let answer = api
-        .invoke(rest_event(
-            "POST",
-            "/images",
-            "image/png",
-            &STANDARD.encode(&raw),
-            true,
-        ))
-        .await;
-    assert_eq!(answer["statusCode"], 201, "{answer}");
-    let raw_id = serde_json::from_str::<Value>(answer["body"].as_str().unwrap()).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        // A raw upload arrives base64-encoded, as API Gateway sends binary bodies.
+        let raw = png(1024);
+        let event = Event::new("POST", "/images")
+            .query("file_name", "raw.png")
+            .header("content-type", "image/png")
+            .binary_body(&raw);
+        let answer = api.invoke(event.to_json(payload)).await;
+        assert_eq!(answer["statusCode"], 201, "{payload:?}: {answer}");
+        let raw_id = serde_json::from_str::<Value>(answer["body"].as_str().unwrap()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
 
-    // Both are stored byte for byte, and come back as base64 binary responses.
-    for (id, bytes) in [(id, &image), (raw_id.as_str(), &raw)] {
-        let path = format!("/images/{id}/content");
-        let answer = api
-            .invoke(rest_event("GET", &path, "text/plain", "", false))
-            .await;
-        assert_eq!(answer["statusCode"], 200, "{answer}");
-        assert_eq!(answer["isBase64Encoded"], true);
-        let body = STANDARD.decode(answer["body"].as_str().unwrap()).unwrap();
-        assert_eq!(&body, bytes);
+        // Both are stored byte for byte, and come back as base64 binary responses.
+        for (id, bytes) in [(id, &image), (raw_id, &raw)] {
+            let event = Event::new("GET", format!("/images/{id}/content"));
+            let answer = api.invoke(event.to_json(payload)).await;
+            assert_eq!(answer["statusCode"], 200, "{payload:?}: {answer}");
+            assert_eq!(answer["isBase64Encoded"], true);
+            let body = STANDARD.decode(answer["body"].as_str().unwrap()).unwrap();
+            assert_eq!(&body, bytes);
+        }
+
+        // A malformed request is still answered with a problem document.
+        let event = Event::new("POST", "/images")
+            .header("content-type", "application/json")
+            .text_body("{");
+        let answer = api.invoke(event.to_json(payload)).await;
+        assert_eq!(answer["statusCode"], 400, "{payload:?}: {answer}");
     }
-
-    // A malformed request is still answered with a problem document.
-    let answer = api
-        .invoke(rest_event(
-            "POST",
-            "/images",
-            "application/json",
-            "{",
-            false,
-        ))
-        .await;
-    assert_eq!(answer["statusCode"], 400, "{answer}");
     child.kill().await.unwrap();
 }
