@@ -8,6 +8,8 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use image_api::lambda_event::ApiEvent;
+
 use crate::helpers::{TestApp, png, spawn_app};
 
 #[derive(Clone, Copy, Debug)]
@@ -382,4 +384,58 @@ async fn errors_keep_the_problem_format_inside_lambda() {
         assert_eq!(body["status"], 400);
         assert_eq!(body["code"], "invalid_field");
     }
+}
+
+/// An ALB event, which the event builder does not make.
+fn alb_event() -> Value {
+    json!({
+        "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1"}},
+        "httpMethod": "GET", "path": "/images", "queryStringParameters": {},
+        "headers": {"host": "example.com"}, "body": "", "isBase64Encoded": false
+    })
+}
+
+/// `ApiEvent` (what the binary reads events with) and lambda_http's own reader make the same
+/// request of every kind of event, from its bytes, as the runtime hands them over.
+#[test]
+fn the_event_reader_reads_events_as_lambda_http_does() {
+    let read = |event: &Value| {
+        let text = serde_json::to_vec(event).unwrap();
+        let ours = serde_json::from_slice::<ApiEvent>(&text).map(|e| e.0);
+        let theirs = serde_json::from_slice::<LambdaRequest>(&text);
+        (ours, theirs)
+    };
+    let json_upload = Event::new("POST", "/images")
+        .header("content-type", "application/json")
+        .text_body(r#"{"file_name": "a\"b.png", "content": "QUJD"}"#);
+    let raw_upload = Event::new("POST", "/images")
+        .query("file_name", "a b.png")
+        .header("content-type", "image/png")
+        .binary_body(&png(64));
+    for payload in [Payload::RestV1, Payload::HttpV2] {
+        for event in [&json_upload, &raw_upload] {
+            let (ours, theirs) = read(&event.to_json(payload));
+            let ours = ours.unwrap();
+            assert_eq!(format!("{ours:?}"), format!("{:?}", theirs.unwrap()));
+            match payload {
+                Payload::RestV1 => assert!(matches!(ours, LambdaRequest::ApiGatewayV1(_))),
+                Payload::HttpV2 => assert!(matches!(ours, LambdaRequest::ApiGatewayV2(_))),
+            }
+        }
+    }
+    let (ours, theirs) = read(&alb_event());
+    let ours = ours.unwrap();
+    assert_eq!(format!("{ours:?}"), format!("{:?}", theirs.unwrap()));
+    assert!(matches!(ours, LambdaRequest::Alb(_)));
+
+    // Without its `version`, a v2 event is read (or refused) by lambda_http's reader alike.
+    let mut unversioned = raw_upload.to_json(Payload::HttpV2);
+    unversioned.as_object_mut().unwrap().remove("version");
+    let (ours, theirs) = read(&unversioned);
+    assert_eq!(ours.is_ok(), theirs.is_ok());
+
+    let mut malformed = json_upload.to_json(Payload::RestV1);
+    malformed["httpMethod"] = json!(7);
+    assert!(read(&malformed).0.is_err());
+    assert!(serde_json::from_str::<ApiEvent>("[1]").is_err());
 }
