@@ -50,9 +50,9 @@ pub fn json_body_limit(max_bytes: usize) -> usize {
 impl NewImage {
     /// `{"file_name": "...", "content": "<base64>", "metadata": {...}}`. The base64 text is
     /// read twice, once by a vectorised search for its end (`Members::scan`) and once by the
-    /// decoder, and never copied: it is decoded where it lies, into the body's own buffer when nothing
-    /// else holds that buffer (the decoded bytes are shorter than their text), so a JSON
-    /// upload holds its body and nothing more; else into one exactly-sized buffer.
+    /// decoder, and never copied: it is decoded where it lies, into the body's own buffer when
+    /// nothing else holds that buffer (the decoded bytes are shorter than their text), so a
+    /// JSON upload holds its body and nothing more; else into one exactly-sized buffer.
     pub fn from_json(body: Bytes, max_bytes: usize) -> Result<Self, ApiError> {
         Self::from_json_with(body, max_bytes, |body| Members::scan(body))
     }
@@ -197,11 +197,13 @@ impl<'a> Members<'a> {
                 return None;
             }
             at = skip_whitespace(body, at + 1);
+            if key == "content"
+                && (members.content_text.is_some() || members.fields.contains_key("content"))
+            {
+                // A content text passed over may be invalid JSON: let the parser judge.
+                return None;
+            }
             if key == "content" && body.get(at) == Some(&b'"') {
-                if members.content_text.is_some() || members.fields.contains_key("content") {
-                    // Repeated: the text passed over may be invalid JSON, so let the parser judge.
-                    return None;
-                }
                 let start = at + 1;
                 let end = start + memchr::memchr2(b'"', b'\\', &body[start..])?;
                 if body[end] != b'"' {
@@ -210,9 +212,6 @@ impl<'a> Members<'a> {
                 members.content_text = Some(start..end);
                 at = end + 1;
             } else {
-                if key == "content" && members.content_text.is_some() {
-                    return None;
-                }
                 let (value, len) = next_value::<&'a RawValue>(&body[at..])?;
                 members.fields.insert(key, value);
                 at += len;
