@@ -280,38 +280,3 @@ async fn nothing_touches_the_network_before_the_first_request() {
     request.abort();
     child.kill().await.unwrap();
 }
-
-#[tokio::test]
-async fn inside_lambda_one_thread_serves_the_invocations() {
-    // A fake Lambda Runtime API that accepts the runtime's "next invocation" poll and never
-    // answers it: the process is then idle in its serving loop.
-    let runtime_api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let mut child = tokio::process::Command::new(BINARY)
-        .env_clear()
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            runtime_api.local_addr().unwrap().to_string(),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "image-api")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("BUCKET_NAME", "b")
-        .env("TABLE_NAME", "t")
-        .env("LOCALSTACK_ENDPOINT", "http://127.0.0.1:9")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let (_poll, _) = tokio::task::spawn_blocking(move || runtime_api.accept())
-        .await
-        .unwrap()
-        .unwrap();
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id().unwrap())).unwrap();
-    let threads = status
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .map(|n| n.trim().to_owned());
-    assert_eq!(threads.as_deref(), Some("1"), "{status}");
-    child.kill().await.unwrap();
-}

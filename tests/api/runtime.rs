@@ -1,6 +1,6 @@
-//! The compiled binary in its Lambda mode, under a minimal Lambda Runtime API: events go
-//! through the real runtime loop, the event reader (`lambda_event`) and lambda_http's adapter,
-//! as inside Lambda.
+//! The compiled binary in its Lambda mode, as Lambda starts it: events go through the real
+//! runtime loop, the event reader (`lambda_event`) and lambda_http's adapter, from a minimal
+//! Lambda Runtime API; and one thread serves them.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -94,24 +94,34 @@ impl RuntimeApi {
     }
 }
 
-#[tokio::test]
-async fn events_pass_through_the_real_runtime_loop() {
-    let app = spawn_app().await;
-    let (mut api, address) = RuntimeApi::start().await;
-    let mut child = tokio::process::Command::new(BINARY)
+/// The compiled binary in its Lambda mode, as Lambda starts it, polling `runtime_api`.
+fn start_function(
+    runtime_api: &str,
+    bucket: &str,
+    table: &str,
+    endpoint: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(BINARY)
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", address)
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
         .env("AWS_LAMBDA_FUNCTION_NAME", "image-api")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("BUCKET_NAME", &app.bucket)
-        .env("TABLE_NAME", &app.table)
-        .env("LOCALSTACK_ENDPOINT", moto_endpoint())
+        .env("BUCKET_NAME", bucket)
+        .env("TABLE_NAME", table)
+        .env("LOCALSTACK_ENDPOINT", endpoint)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn events_pass_through_the_real_runtime_loop() {
+    let app = spawn_app().await;
+    let (mut api, address) = RuntimeApi::start().await;
+    let mut child = start_function(&address, &app.bucket, &app.table, &moto_endpoint());
 
     // REST (v1) events, as template.yaml's API sends; HTTP API and function URL (v2) ones.
     for payload in [Payload::RestV1, Payload::HttpV2] {
@@ -157,5 +167,25 @@ async fn events_pass_through_the_real_runtime_loop() {
         let answer = api.invoke(event.to_json(payload)).await;
         assert_eq!(answer["statusCode"], 400, "{payload:?}: {answer}");
     }
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn inside_lambda_one_thread_serves_the_invocations() {
+    // A fake Lambda Runtime API that accepts the runtime's "next invocation" poll and never
+    // answers it: the process is then idle in its serving loop.
+    let runtime_api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = runtime_api.local_addr().unwrap().to_string();
+    let mut child = start_function(&address, "b", "t", "http://127.0.0.1:9");
+    let (_poll, _) = tokio::task::spawn_blocking(move || runtime_api.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id().unwrap())).unwrap();
+    let threads = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .map(|n| n.trim().to_owned());
+    assert_eq!(threads.as_deref(), Some("1"), "{status}");
     child.kill().await.unwrap();
 }
