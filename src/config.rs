@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 /// 4 MiB: a base64 JSON body of this size (~5.6 MB) still fits Lambda's 6 MB payload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
+/// Open connections the HTTP server holds at most; below common open-file limits (1024).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 30;
 /// Region used against an emulator when none is configured; emulators accept any.
 pub const EMULATOR_REGION: &str = "us-east-1";
 
@@ -30,6 +33,12 @@ pub struct Config {
     pub use_test_credentials: bool,
     pub max_upload_bytes: usize,
     pub bind_addr: SocketAddr,
+    /// HTTP server only: the bound on open connections; at the bound, new ones wait to be
+    /// accepted while those already open are served.
+    pub max_connections: usize,
+    /// HTTP server only: a client that takes longer to send its headers, or pauses its body
+    /// longer, is dropped.
+    pub client_timeout: std::time::Duration,
     /// Browser origins allowed to call the API (CORS); empty means CORS is off.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -71,18 +80,23 @@ impl Config {
         let use_test_credentials =
             endpoint.is_some() && CREDENTIAL_VARIABLES.iter().all(|name| get(name).is_none());
 
-        let max_upload_bytes = match get("MAX_UPLOAD_BYTES") {
-            None => DEFAULT_MAX_UPLOAD_BYTES,
+        let positive = |name: &'static str, default: usize, unit: &str| match get(name) {
+            None => Ok(default),
             Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if n > 0 => n,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "MAX_UPLOAD_BYTES",
-                        reason: format!("expected a positive number of bytes, got {raw:?}"),
-                    });
-                }
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected a positive number of {unit}, got {raw:?}"),
+                }),
             },
         };
+        let max_upload_bytes = positive("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, "bytes")?;
+        let max_connections = positive("MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, "connections")?;
+        let client_timeout = std::time::Duration::from_secs(positive(
+            "CLIENT_TIMEOUT_SECS",
+            DEFAULT_CLIENT_TIMEOUT_SECS as usize,
+            "seconds",
+        )? as u64);
         let bind_raw = get("BIND_ADDR").unwrap_or_else(|| DEFAULT_BIND_ADDR.to_owned());
         let bind_addr = bind_raw.trim().parse().map_err(|_| ConfigError::Invalid {
             name: "BIND_ADDR",
@@ -107,6 +121,8 @@ impl Config {
             use_test_credentials,
             max_upload_bytes,
             bind_addr,
+            max_connections,
+            client_timeout,
             cors_allowed_origins,
         })
     }
@@ -170,6 +186,8 @@ mod tests {
         .unwrap();
         assert_eq!(config.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
         assert_eq!(config.bind_addr.to_string(), DEFAULT_BIND_ADDR);
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(config.client_timeout.as_secs(), DEFAULT_CLIENT_TIMEOUT_SECS);
         assert_eq!(config.region.as_deref(), Some(EMULATOR_REGION));
         assert!(config.use_test_credentials);
 
@@ -214,6 +232,8 @@ mod tests {
         for (name, value) in [
             ("MAX_UPLOAD_BYTES", "0"),
             ("MAX_UPLOAD_BYTES", "4MB"),
+            ("MAX_CONNECTIONS", "0"),
+            ("CLIENT_TIMEOUT_SECS", "-1"),
             ("BIND_ADDR", "localhost"),
             ("LOCALSTACK_ENDPOINT", "localhost:4566"),
             ("CORS_ALLOWED_ORIGINS", "*"),

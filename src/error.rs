@@ -37,6 +37,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("the request body could not be read")]
     UnreadableBody,
+    #[error("the request body paused for more than {secs} seconds")]
+    BodyTimeout { secs: u64 },
     #[error("the request headers exceed {limit} bytes")]
     HeadersTooLarge { limit: usize },
     #[error("the request URI exceeds {limit} bytes")]
@@ -66,6 +68,7 @@ pub const CODES: &[&str] = &[
     "invalid_id",
     "not_found",
     "unreadable_body",
+    "request_timeout",
     "headers_too_large",
     "uri_too_long",
     "method_not_allowed",
@@ -86,6 +89,7 @@ impl ApiError {
             | Self::InvalidId(_)
             | Self::UnreadableBody => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -111,6 +115,7 @@ impl ApiError {
             Self::InvalidId(_) => "invalid_id",
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
+            Self::BodyTimeout { .. } => "request_timeout",
             Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::UriTooLong { .. } => "uri_too_long",
             Self::MethodNotAllowed(_) => "method_not_allowed",
@@ -213,6 +218,7 @@ mod tests {
             ApiError::InvalidId(String::new()),
             ApiError::NotFound(String::new()),
             ApiError::UnreadableBody,
+            ApiError::BodyTimeout { secs: 1 },
             ApiError::HeadersTooLarge { limit: 1 },
             ApiError::UriTooLong { limit: 1 },
             ApiError::MethodNotAllowed(String::new()),

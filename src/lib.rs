@@ -10,6 +10,7 @@ pub mod lambda_event;
 mod limits;
 pub mod media;
 pub mod openapi;
+pub mod query_string;
 pub mod reconcile;
 mod routes;
 pub mod sdk;
@@ -19,10 +20,12 @@ pub mod storage;
 pub mod telemetry;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use axum::middleware::from_fn;
 use axum::response::IntoResponse;
 use tower::util::MapRequestLayer;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 pub use error::ApiError;
@@ -43,5 +46,10 @@ pub fn app(state: AppState) -> Router {
         app = app.layer(cors);
     }
     app.layer(from_fn(telemetry::request_span))
+        // Every response, errors included: a problem document echoes client input.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(MapRequestLayer::new(lambda::strip_mount_prefix))
 }

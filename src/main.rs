@@ -65,14 +65,20 @@ async fn serve() -> ExitCode {
         LogFormat::Text
     });
     let bind_addr = config.bind_addr;
-    let router = app(AppState::connect(config).await);
+    let limits = server::ConnectionLimits {
+        max_connections: config.max_connections,
+        client_timeout: config.client_timeout,
+    };
+    let state = AppState::connect(config).await;
+    let router = app(state.clone());
 
     let outcome = if in_lambda {
         server::run_lambda(router).await.map_err(|e| e.to_string())
     } else {
-        server::run_http(router, bind_addr)
-            .await
-            .map_err(|e| e.to_string())
+        let served = server::run_http(router, bind_addr, limits).await;
+        // Uploads and deletes whose clients left are still finishing: let them.
+        state.store.finish_pending().await;
+        served.map_err(|e| e.to_string())
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

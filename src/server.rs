@@ -1,11 +1,21 @@
 //! The two ways to serve the router: inside Lambda, or as a plain HTTP server.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use lambda_http::LambdaEvent;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::lambda_event::ApiEvent;
+use crate::limits::MAX_HEADER_BYTES;
 
 /// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
@@ -17,16 +27,79 @@ pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
     lambda_http::lambda_runtime::run(service).await
 }
 
-/// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
-pub async fn run_http(app: Router, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+/// How the HTTP server protects itself from clients: slow ones and too many at once.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    /// For the whole request head; the router's body reader applies it to each pause too.
+    pub client_timeout: Duration,
 }
 
-async fn shutdown_signal() {
+/// Serves on `addr` until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub async fn run_http(
+    app: Router,
+    addr: SocketAddr,
+    limits: ConnectionLimits,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    serve(listener, app, limits, shutdown_signal()).await;
+    Ok(())
+}
+
+/// Accepts connections while fewer than `max_connections` are open (past it, new ones wait
+/// in the listen backlog and those already open are still served), drops a client that has
+/// not sent a whole request head within `client_timeout`, and on `shutdown` stops accepting
+/// and waits for open requests to finish. HTTP/1.1 only: API Gateway and curl speak it.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.client_timeout)
+        // Room for the router's own bounds to apply, so that a request past them gets a
+        // problem document: hyper answers a head past its own limits without one.
+        // (its read buffer, 400 KiB by default, already holds more than both bounds).
+        .max_headers(MAX_HEADER_BYTES / 4);
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = async {
+                let permit = Arc::clone(&open).acquire_owned().await.expect("never closed");
+                (permit, listener.accept().await)
+            } => accepted,
+        };
+        let (permit, stream) = match accepted {
+            (permit, Ok((stream, _peer))) => (permit, stream),
+            (_, Err(error)) => {
+                // Out of file descriptors, say: the open connections still finish.
+                tracing::warn!(%error, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down; finishing in-flight requests");
+    graceful.shutdown().await;
+}
+
+pub async fn shutdown_signal() {
     let interrupt = async {
         tokio::signal::ctrl_c()
             .await
@@ -42,5 +115,4 @@ async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down; finishing in-flight requests");
 }

@@ -27,6 +27,14 @@ pub fn current_request_id() -> Option<String> {
 /// A client's request id longer than this is replaced rather than echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// A client's id is echoed only if it is 1 to 128 visible ASCII characters: a space, tab or
+/// anything else could forge extra fields in a text log line.
+fn sane_request_id(raw: &[u8]) -> Option<String> {
+    let visible = (1..=MAX_REQUEST_ID_LEN).contains(&raw.len())
+        && raw.iter().all(|byte| (0x21..=0x7e).contains(byte));
+    visible.then(|| String::from_utf8_lossy(raw).into_owned())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -77,9 +85,7 @@ pub async fn request_span(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
         .get(&REQUEST_ID_HEADER)
-        .filter(|v| !v.is_empty() && v.len() <= MAX_REQUEST_ID_LEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+        .and_then(|v| sane_request_id(v.as_bytes()))
         .or_else(|| invocation.clone())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let span = tracing::info_span!(
@@ -107,4 +113,34 @@ pub async fn request_span(request: Request, next: Next) -> Response {
     }
     .instrument(span)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_visible_ascii_ids_are_echoed() {
+        assert_eq!(
+            sane_request_id(b"abc-123_~!").as_deref(),
+            Some("abc-123_~!")
+        );
+        assert!(sane_request_id(&[b'a'; 128]).is_some());
+        for bad in [
+            &b""[..],
+            &[b'a'; 129],
+            b"a b",
+            b"a\tb",
+            b"id status=200",
+            b"caf\xc3\xa9",
+            b"a\x7f",
+        ] {
+            assert_eq!(
+                sane_request_id(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 }

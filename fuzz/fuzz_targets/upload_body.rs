@@ -8,7 +8,7 @@ const MAX: usize = 4096;
 
 fuzz_target!(|data: &[u8]| {
     for result in [
-        NewImage::from_json(bytes_of(data), MAX),
+        NewImage::from_json(data, MAX),
         NewImage::from_raw(bytes_of(data), Some("f.png".into()), MAX),
     ] {
         match result {

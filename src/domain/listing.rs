@@ -1,4 +1,5 @@
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -8,9 +9,8 @@ use crate::error::ApiError;
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// The query string of `GET /images`, exactly as sent.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The parameters of `GET /images`, exactly as sent.
+#[derive(Debug, Default)]
 pub struct RawListQuery {
     pub file_name: Option<String>,
     pub created_after: Option<String>,
@@ -28,6 +28,27 @@ pub struct ListQuery {
     pub range: Option<(SortKey, SortKey)>,
     pub limit: usize,
     pub start_after: Option<PageToken>,
+}
+
+impl RawListQuery {
+    pub const PARAMETERS: &[&str] = &[
+        "file_name",
+        "created_after",
+        "created_before",
+        "limit",
+        "next_token",
+    ];
+
+    /// From the parameters named in `PARAMETERS`.
+    pub fn from_parameters(mut found: BTreeMap<&'static str, String>) -> Self {
+        Self {
+            file_name: found.remove("file_name"),
+            created_after: found.remove("created_after"),
+            created_before: found.remove("created_before"),
+            limit: found.remove("limit"),
+            next_token: found.remove("next_token"),
+        }
+    }
 }
 
 impl ListQuery {
@@ -70,20 +91,38 @@ impl ListQuery {
             .as_deref()
             .map(PageToken::decode)
             .transpose()?;
-        if let (Some(token), Some((lower, upper))) = (&start_after, &range)
-            && !(lower..=upper).contains(&token.position())
-        {
-            return Err(ApiError::InvalidToken(
-                "it belongs to a query with other filters",
-            ));
-        }
-
-        Ok(Self {
+        let query = Self {
             file_name,
             range,
             limit,
             start_after,
-        })
+        };
+        if let Some(token) = &query.start_after {
+            let inside = query
+                .range
+                .as_ref()
+                .is_some_and(|(lower, upper)| (lower..=upper).contains(&token.position()));
+            if token.filters() != query.filters() || !inside {
+                return Err(ApiError::InvalidToken(
+                    "it belongs to a query with other filters",
+                ));
+            }
+        }
+        Ok(query)
+    }
+
+    /// A checksum of the filters (not the page size), carried by this query's page tokens so
+    /// that a token is refused with any other filters. Names hold no control characters and
+    /// sort keys no newline, so the text it sums is unambiguous.
+    pub fn filters(&self) -> u32 {
+        let name = self
+            .file_name
+            .as_ref()
+            .map_or(String::new(), |name| format!("={}", name.as_str()));
+        let range = self.range.as_ref().map_or(String::new(), |(lower, upper)| {
+            format!("{}\n{}", lower.as_str(), upper.as_str())
+        });
+        crc32fast::hash(format!("{name}\n{range}").as_bytes())
     }
 }
 
@@ -151,12 +190,55 @@ mod tests {
     fn a_token_outside_the_window_is_refused() {
         let key = SortKey::parse("2020-01-01T00:00:00.000Z#6f9619ff-8b86-4011-b42d-00c04fc964ff")
             .unwrap();
-        let token = PageToken::after(key).encode();
+        let token = PageToken::after(key, parse(|_| {}).unwrap().filters()).encode();
         let result = parse(|q| {
             q.created_after = Some("2025-01-01T00:00:00Z".into());
             q.next_token = Some(token.clone());
         });
         assert!(matches!(result, Err(ApiError::InvalidToken(_))));
         assert!(parse(|q| q.next_token = Some(token)).is_ok());
+    }
+
+    #[test]
+    fn a_token_is_refused_with_other_filters() {
+        let key = SortKey::parse("2026-01-01T00:00:00.000Z#6f9619ff-8b86-4011-b42d-00c04fc964ff")
+            .unwrap();
+        let for_a = parse(|q| q.file_name = Some("a.png".into())).unwrap();
+        let token = PageToken::after(key, for_a.filters()).encode();
+        let with = |f: fn(&mut RawListQuery)| {
+            parse(|q| {
+                f(q);
+                q.next_token = Some(token.clone());
+            })
+        };
+        assert!(with(|q| q.file_name = Some("a.png".into())).is_ok());
+        // The page size may change between pages.
+        assert!(
+            with(|q| {
+                q.file_name = Some("a.png".into());
+                q.limit = Some("7".into());
+            })
+            .is_ok()
+        );
+        for other in [
+            with(|q| q.file_name = Some("b.png".into())),
+            with(|_| {}),
+            with(|q| {
+                q.file_name = Some("a.png".into());
+                q.created_before = Some("2027-01-01T00:00:00Z".into());
+            }),
+        ] {
+            assert!(matches!(other, Err(ApiError::InvalidToken(_))), "{other:?}");
+        }
+        // The same instant spelled with another offset is the same filter.
+        let window = |after: &'static str| {
+            parse(move |q| q.created_after = Some(after.into()))
+                .unwrap()
+                .filters()
+        };
+        assert_eq!(
+            window("2025-01-01T01:00:00+01:00"),
+            window("2025-01-01T00:00:00Z")
+        );
     }
 }

@@ -23,4 +23,7 @@ pub(crate) fn excerpt(raw: &str) -> String {
     raw.chars().take(64).collect()
 }
 
+/// Faulted upload bodies, for the tests of every path an upload body takes.
+#[cfg(test)]
+pub(crate) use upload::tests as upload_bodies;
 pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, json_body_limit};

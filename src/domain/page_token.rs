@@ -4,27 +4,42 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use super::SortKey;
 use crate::error::ApiError;
 
-const VERSION_PREFIX: &str = "v1:";
+const VERSION_PREFIX: &str = "v2:";
 /// Tokens we issue are ~90 characters; anything far longer is not ours.
 const MAX_TOKEN_CHARS: usize = 256;
 
-/// Where the next page of a listing starts: the sort key of the last item already returned.
-/// Opaque to clients (URL-safe base64), and checked here so a forged or mangled token never
-/// reaches DynamoDB as an `ExclusiveStartKey`.
+/// Where the next page of a listing starts (the sort key of the last item already returned),
+/// and which filters it was issued for (a checksum of them: `ListQuery::filters`). Opaque to
+/// clients (URL-safe base64), and checked here so a forged or mangled token never reaches
+/// DynamoDB as an `ExclusiveStartKey`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageToken(SortKey);
+pub struct PageToken {
+    position: SortKey,
+    filters: u32,
+}
 
 impl PageToken {
-    pub fn after(last: SortKey) -> Self {
-        Self(last)
+    pub fn after(last: SortKey, filters: u32) -> Self {
+        Self {
+            position: last,
+            filters,
+        }
     }
 
     pub fn position(&self) -> &SortKey {
-        &self.0
+        &self.position
+    }
+
+    pub fn filters(&self) -> u32 {
+        self.filters
     }
 
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{VERSION_PREFIX}{}", self.0.as_str()))
+        URL_SAFE_NO_PAD.encode(format!(
+            "{VERSION_PREFIX}{:08x}:{}",
+            self.filters,
+            self.position.as_str()
+        ))
     }
 
     pub fn decode(raw: &str) -> Result<Self, ApiError> {
@@ -34,12 +49,21 @@ impl PageToken {
         let bytes = URL_SAFE_NO_PAD
             .decode(raw)
             .map_err(|_| ApiError::InvalidToken("it is not URL-safe base64"))?;
-        std::str::from_utf8(&bytes)
+        let (filters, position) = std::str::from_utf8(&bytes)
             .ok()
             .and_then(|text| text.strip_prefix(VERSION_PREFIX))
-            .and_then(SortKey::parse)
-            .map(Self)
-            .ok_or(ApiError::InvalidToken("its content is malformed"))
+            .and_then(|text| text.split_once(':'))
+            .ok_or(ApiError::InvalidToken("its content is malformed"))?;
+        let filters = (filters.len() == 8
+            && filters
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| u32::from_str_radix(filters, 16).ok())
+        .flatten();
+        match (filters, SortKey::parse(position)) {
+            (Some(filters), Some(position)) => Ok(Self { position, filters }),
+            _ => Err(ApiError::InvalidToken("its content is malformed")),
+        }
     }
 }
 
@@ -51,13 +75,18 @@ mod tests {
     fn round_trips_and_rejects_forgeries() {
         let key = SortKey::parse("2026-11-24T23:45:24.123Z#6f9619ff-8b86-4011-b42d-00c04fc964ff")
             .unwrap();
-        let token = PageToken::after(key.clone());
-        assert_eq!(PageToken::decode(&token.encode()).unwrap().position(), &key);
+        let token = PageToken::after(key.clone(), 0x0bad_cafe);
+        let decoded = PageToken::decode(&token.encode()).unwrap();
+        assert_eq!(decoded.position(), &key);
+        assert_eq!(decoded.filters(), 0x0bad_cafe);
         for forged in [
             "",
             "abc",
             "!!!",
             &URL_SAFE_NO_PAD.encode("v2:x"),
+            &URL_SAFE_NO_PAD.encode(format!("v1:{}", key.as_str())),
+            &URL_SAFE_NO_PAD.encode(format!("v2:+0badcaf:{}", key.as_str())),
+            &URL_SAFE_NO_PAD.encode(format!("v2:0BADCAFE:{}", key.as_str())),
             &"A".repeat(300),
         ] {
             assert!(

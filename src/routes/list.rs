@@ -1,10 +1,11 @@
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::Uri;
 use serde::Serialize;
 
 use crate::domain::{ImageRecord, ListQuery, RawListQuery};
 use crate::error::ApiError;
+use crate::query_string;
 use crate::state::AppState;
 
 /// A page of image records, newest first.
@@ -33,9 +34,8 @@ pub struct ListResponse {
     responses((status = 200, description = "A page of records, newest first", body = ListResponse))
 )]
 pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json<ListResponse>, ApiError> {
-    let Query(raw) = Query::<RawListQuery>::try_from_uri(&uri)
-        .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
-    let query = ListQuery::parse(raw)?;
+    let found = query_string::parameters(uri.query(), RawListQuery::PARAMETERS)?;
+    let query = ListQuery::parse(RawListQuery::from_parameters(found))?;
     let page = state.store.list(&query).await?;
     Ok(Json(ListResponse {
         items: page.items,

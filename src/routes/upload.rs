@@ -1,20 +1,15 @@
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
-use serde::Deserialize;
 
 use crate::domain::{ImageRecord, NewImage, UploadRequest, json_body_limit};
 use crate::error::{ApiError, Problem};
+use crate::query_string;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-struct RawUploadParams {
-    file_name: Option<String>,
-}
 
 /// `POST /images`: a JSON body with base64 content, or the raw image bytes.
 #[utoipa::path(
@@ -50,14 +45,14 @@ pub async fn upload(
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
     let max = state.config.max_upload_bytes;
+    let pause = state.config.client_timeout;
     let image = if is_json(&headers) {
-        let bytes = read_body(body, &headers, json_body_limit(max), max).await?;
-        NewImage::from_json(bytes, max)?
+        let bytes = read_body(body, &headers, json_body_limit(max), max, pause).await?;
+        NewImage::from_json(&bytes, max)?
     } else {
-        let Query(params) = Query::<RawUploadParams>::try_from_uri(&uri)
-            .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
-        let bytes = read_body(body, &headers, max, max).await?;
-        NewImage::from_raw(bytes, params.file_name, max)?
+        let mut found = query_string::parameters(uri.query(), &["file_name"])?;
+        let bytes = read_body(body, &headers, max, max, pause).await?;
+        NewImage::from_raw(bytes, found.remove("file_name"), max)?
     };
 
     let record = ImageRecord::new(
@@ -91,7 +86,8 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// Reads at most `limit` bytes: a declared `Content-Length` over it is refused before any
-/// byte is read, and an undeclared one as soon as the stream passes it. A body that arrives in
+/// byte is read, and an undeclared one as soon as the stream passes it. A client that pauses
+/// longer than `pause` is dropped (it would hold a connection and its buffers forever). A body that arrives in
 /// one piece (always, inside Lambda) is passed on as is; one that arrives in pieces is copied
 /// once into a buffer sized from `Content-Length`, so only one copy of it is ever held.
 async fn read_body(
@@ -99,6 +95,7 @@ async fn read_body(
     headers: &HeaderMap,
     limit: usize,
     max_image: usize,
+    pause: std::time::Duration,
 ) -> Result<Bytes, ApiError> {
     let too_large = || ApiError::PayloadTooLarge { limit: max_image };
     let declared = headers
@@ -111,7 +108,13 @@ async fn read_body(
 
     let mut first: Option<Bytes> = None;
     let mut joined: Option<BytesMut> = None;
-    while let Some(frame) = body.frame().await {
+    let timed_out = || ApiError::BodyTimeout {
+        secs: pause.as_secs(),
+    };
+    while let Some(frame) = tokio::time::timeout(pause, body.frame())
+        .await
+        .map_err(|_| timed_out())?
+    {
         let frame = frame.map_err(|error| {
             tracing::debug!(%error, "upload body could not be read");
             ApiError::UnreadableBody
@@ -139,4 +142,71 @@ async fn read_body(
         }
     }
     Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::upload_bodies::{envelope, faulted_text, outcome, seams};
+
+    /// Cuts anywhere in a body, and near the seams of the text it carries.
+    fn cuts(text_len: usize) -> impl Strategy<Value = Vec<usize>> {
+        let offset = envelope(b"").len() - 2;
+        let near_seams: Vec<usize> = seams(text_len).into_iter().map(|at| at + offset).collect();
+        prop::collection::vec(
+            prop_oneof![prop::sample::select(near_seams), 0..text_len + offset + 2],
+            0..6,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+
+        /// A body that arrives in pieces (over HTTP, whatever the client's writes) is read
+        /// and judged exactly as the same body in one piece.
+        #[test]
+        fn a_body_in_pieces_is_judged_as_the_whole(
+            (text, mut cuts) in faulted_text().prop_flat_map(|text| {
+                let cuts = cuts(text.len());
+                (Just(text), cuts)
+            }),
+            declared in any::<bool>(),
+        ) {
+            let body = envelope(&text);
+            cuts.push(body.len());
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut start = 0;
+            for cut in cuts {
+                let cut = cut.min(body.len());
+                pieces.push(Ok::<_, Infallible>(Bytes::copy_from_slice(&body[start..cut])));
+                start = cut;
+            }
+            let mut headers = HeaderMap::new();
+            if declared {
+                headers.insert(header::CONTENT_LENGTH, body.len().into());
+            }
+            let stream = Body::from_stream(futures_util::stream::iter(pieces));
+            let max = 1 << 20;
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+            let read = runtime
+                .block_on(read_body(
+                    stream,
+                    &headers,
+                    json_body_limit(max),
+                    max,
+                    std::time::Duration::from_secs(30),
+                ))
+                .unwrap();
+            prop_assert_eq!(&read[..], &body[..]);
+            prop_assert_eq!(
+                outcome(NewImage::from_json(&read, max)),
+                outcome(NewImage::from_json(&body, max))
+            );
+        }
+    }
 }

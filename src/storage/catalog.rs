@@ -168,10 +168,14 @@ impl Catalog {
             .collect::<Result<Vec<_>, _>>()?;
         let next = if items.len() > query.limit {
             items.truncate(query.limit);
-            items.last().map(|item| PageToken::after(item.sort_key()))
+            items
+                .last()
+                .map(|item| PageToken::after(item.sort_key(), query.filters()))
         } else if more {
             // A short page with more to come (DynamoDB's 1 MB page cap).
-            items.last().map(|item| PageToken::after(item.sort_key()))
+            items
+                .last()
+                .map(|item| PageToken::after(item.sort_key(), query.filters()))
         } else {
             None
         };

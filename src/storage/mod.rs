@@ -3,13 +3,22 @@
 //! - upload: object first, then record; a record is never visible without its object;
 //! - delete: record first, then object, and the object delete runs even when no record was
 //!   found, so repeating a half-done delete finishes it.
+//!
+//! Each sequence runs to its end once started, even when the request that started it is
+//! dropped (an HTTP client that goes away cancels its handler).
 
 mod catalog;
 mod errors;
 mod objects;
 
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 pub use catalog::{Catalog, Page, schema};
 pub use errors::StorageError;
@@ -21,14 +30,34 @@ use crate::domain::{ImageId, ImageRecord, ListQuery};
 pub struct ImageStore {
     objects: Objects,
     catalog: Catalog,
+    /// Sequences under way, so that a server shutting down waits for them.
+    pending: TaskTracker,
 }
 
 impl ImageStore {
     pub fn new(objects: Objects, catalog: Catalog) -> Self {
-        Self { objects, catalog }
+        Self {
+            objects,
+            catalog,
+            pending: TaskTracker::new(),
+        }
+    }
+
+    /// Waits for every sequence under way, those whose requests were dropped included.
+    pub async fn finish_pending(&self) {
+        self.pending.close();
+        self.pending.wait().await;
     }
 
     pub async fn create(&self, record: &ImageRecord, bytes: Bytes) -> Result<(), StorageError> {
+        let (store, owned) = (self.clone(), record.clone());
+        self.run_to_end("upload", record.id, async move {
+            store.create_now(&owned, bytes).await
+        })
+        .await
+    }
+
+    async fn create_now(&self, record: &ImageRecord, bytes: Bytes) -> Result<(), StorageError> {
         self.objects
             .put(record.id, &record.content_type, bytes)
             .await?;
@@ -72,12 +101,70 @@ impl ImageStore {
     /// Returns whether a record existed. The object is deleted either way: after a delete
     /// that removed the record but failed on the object, the repeat must still remove it.
     pub async fn delete(&self, id: ImageId) -> Result<bool, StorageError> {
-        let existed = self.catalog.remove(id).await?;
-        self.objects.delete(id).await?;
-        Ok(existed)
+        let store = self.clone();
+        self.run_to_end("delete", id, async move {
+            let existed = store.catalog.remove(id).await?;
+            store.objects.delete(id).await?;
+            Ok(existed)
+        })
+        .await
+    }
+
+    /// Runs `steps` as a task of its own, so that dropping the caller does not stop it between
+    /// two calls; a sequence that outlives its caller is logged with its outcome. A panic in
+    /// it is the caller's panic.
+    async fn run_to_end<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        id: ImageId,
+        steps: impl Future<Output = Result<T, StorageError>> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let mut watch = Abandoned {
+            flag: Arc::clone(&abandoned),
+            what,
+            id,
+            finished: false,
+        };
+        let task = self.pending.spawn(
+            async move {
+                let outcome = steps.await;
+                if abandoned.load(Ordering::Acquire) {
+                    match &outcome {
+                        Ok(_) => tracing::info!(%id, "{what} finished after its client left"),
+                        Err(error) => {
+                            tracing::warn!(%id, %error, "{what} failed after its client left")
+                        }
+                    }
+                }
+                outcome
+            }
+            .in_current_span(),
+        );
+        let outcome = task.await;
+        watch.finished = true;
+        outcome.unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))
     }
 
     pub async fn list(&self, query: &ListQuery) -> Result<Page, StorageError> {
         self.catalog.list(query).await
+    }
+}
+
+/// Marks a sequence as abandoned, and says so, when its caller is dropped before it ends.
+struct Abandoned {
+    flag: Arc<AtomicBool>,
+    what: &'static str,
+    id: ImageId,
+    finished: bool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.flag.store(true, Ordering::Release);
+        tracing::warn!(id = %self.id, "client left during its {}; finishing it anyway", self.what);
     }
 }

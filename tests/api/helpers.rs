@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use image_api::server::{ConnectionLimits, serve};
 use image_api::storage::schema;
 use image_api::{AppState, Config, app};
 use reqwest::{Response, StatusCode};
@@ -25,6 +26,7 @@ pub fn moto_endpoint() -> String {
 /// A running app on its own port, with its own bucket and table.
 pub struct TestApp {
     pub address: String,
+    pub state: AppState,
     /// The same router the server runs, for driving it without a socket (Lambda events).
     pub router: axum::Router,
     pub http: reqwest::Client,
@@ -59,15 +61,26 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     let sdk = image_api::sdk::load(&config).await;
     let s3 = image_api::sdk::s3(&sdk, &config);
     let dynamodb = image_api::sdk::dynamodb(&sdk);
-    let router = app(AppState::new(config, s3.clone(), dynamodb.clone()));
+    let limits = ConnectionLimits {
+        max_connections: config.max_connections,
+        client_timeout: config.client_timeout,
+    };
+    let state = AppState::new(config, s3.clone(), dynamodb.clone());
+    let router = app(state.clone());
 
+    // The server the binary runs, with its limits on connections.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let server = router.clone();
-    tokio::spawn(async move { axum::serve(listener, server).await.unwrap() });
+    tokio::spawn(serve(
+        listener,
+        router.clone(),
+        limits,
+        std::future::pending(),
+    ));
 
     TestApp {
         address,
+        state,
         router,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -207,6 +220,22 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// The ids of every object in the bucket, read straight from S3.
+    pub async fn object_ids(&self) -> Vec<String> {
+        let listed = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .contents()
+            .iter()
+            .filter_map(|object| object.key()?.strip_prefix("images/").map(str::to_owned))
+            .collect()
     }
 
     /// The stored object, read straight from S3.

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod delete;
+mod edge;
 mod faults;
 mod hardening;
 mod lambda;
