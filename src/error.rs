@@ -1,38 +1,24 @@
-//! The one error type of the API and its single translation into an RFC 9457 problem document.
-//! Internals (SDK errors, endpoints) are logged here and never reach a response body.
+//! The one error type of the API and its single translation into an RFC 9457 problem document:
+//! domain, storage and HTTP-edge errors all become one here. Internals (SDK errors,
+//! endpoints) are logged here and never reach a response body.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::domain::InputError;
+use crate::storage::StorageError;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Every error a request can end in: the domain's refusals of input, what the HTTP edge
+/// refuses before the domain sees anything, and failures of storage.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("the request body is not valid JSON: {0}")]
-    InvalidJson(String),
-    #[error("{0}")]
-    MissingField(String),
-    #[error("{0}")]
-    InvalidField(String),
-    #[error("`content` is not valid standard base64 (RFC 4648 alphabet with `=` padding): {0}")]
-    InvalidBase64(String),
-    #[error("the image content is empty")]
-    EmptyContent,
-    #[error("the image is larger than the limit of {limit} bytes")]
-    PayloadTooLarge { limit: usize },
-    #[error(
-        "the content is not a supported image (PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF, HEIC/HEIF)"
-    )]
-    UnsupportedMediaType,
-    #[error("{0}")]
-    InvalidQuery(String),
-    #[error("`next_token` was not issued by this API for this query: {0}")]
-    InvalidToken(&'static str),
-    #[error("the image id must be a UUID, got {0:?}")]
-    InvalidId(String),
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("{0}")]
     NotFound(String),
     #[error("the request body could not be read")]
@@ -78,21 +64,18 @@ pub const CODES: &[&str] = &[
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
+        use InputError::*;
         match self {
-            Self::InvalidJson(_)
-            | Self::MissingField(_)
-            | Self::InvalidField(_)
-            | Self::InvalidBase64(_)
-            | Self::EmptyContent
-            | Self::InvalidQuery(_)
-            | Self::InvalidToken(_)
-            | Self::InvalidId(_)
+            Self::Input(
+                InvalidJson(_) | MissingField(_) | InvalidField(_) | InvalidBase64(_)
+                | EmptyContent | InvalidQuery(_) | InvalidToken(_) | InvalidId(_),
+            )
             | Self::UnreadableBody => StatusCode::BAD_REQUEST,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Input(PayloadTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Input(UnsupportedMediaType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -102,17 +85,20 @@ impl ApiError {
 
     /// Stable machine-readable code; documented in the README, never renamed.
     pub fn code(&self) -> &'static str {
+        use InputError::*;
         match self {
-            Self::InvalidJson(_) => "invalid_json",
-            Self::MissingField(_) => "missing_field",
-            Self::InvalidField(_) => "invalid_field",
-            Self::InvalidBase64(_) => "invalid_base64",
-            Self::EmptyContent => "empty_content",
-            Self::PayloadTooLarge { .. } => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::InvalidQuery(_) => "invalid_query",
-            Self::InvalidToken(_) => "invalid_token",
-            Self::InvalidId(_) => "invalid_id",
+            Self::Input(input) => match input {
+                InvalidJson(_) => "invalid_json",
+                MissingField(_) => "missing_field",
+                InvalidField(_) => "invalid_field",
+                InvalidBase64(_) => "invalid_base64",
+                EmptyContent => "empty_content",
+                PayloadTooLarge { .. } => "payload_too_large",
+                UnsupportedMediaType => "unsupported_media_type",
+                InvalidQuery(_) => "invalid_query",
+                InvalidToken(_) => "invalid_token",
+                InvalidId(_) => "invalid_id",
+            },
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
             Self::BodyTimeout { .. } => "request_timeout",
@@ -136,6 +122,15 @@ impl ApiError {
 
     pub fn not_found_image() -> Self {
         Self::NotFound("no image with this id".into())
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Unavailable(source) => Self::Unavailable(source),
+            StorageError::Internal(source) => Self::Internal(source),
+        }
     }
 }
 
@@ -205,17 +200,19 @@ mod tests {
     #[test]
     fn every_code_is_listed_for_the_api_description() {
         let io = || -> BoxError { "x".into() };
-        let all = [
-            ApiError::InvalidJson(String::new()),
-            ApiError::MissingField(String::new()),
-            ApiError::InvalidField(String::new()),
-            ApiError::InvalidBase64(String::new()),
-            ApiError::EmptyContent,
-            ApiError::PayloadTooLarge { limit: 1 },
-            ApiError::UnsupportedMediaType,
-            ApiError::InvalidQuery(String::new()),
-            ApiError::InvalidToken(""),
-            ApiError::InvalidId(String::new()),
+        let input = [
+            InputError::InvalidJson(String::new()),
+            InputError::MissingField(String::new()),
+            InputError::InvalidField(String::new()),
+            InputError::InvalidBase64(String::new()),
+            InputError::EmptyContent,
+            InputError::PayloadTooLarge { limit: 1 },
+            InputError::UnsupportedMediaType,
+            InputError::InvalidQuery(String::new()),
+            InputError::InvalidToken(""),
+            InputError::InvalidId(String::new()),
+        ];
+        let all = input.into_iter().map(ApiError::from).chain([
             ApiError::NotFound(String::new()),
             ApiError::UnreadableBody,
             ApiError::BodyTimeout { secs: 1 },
@@ -224,8 +221,8 @@ mod tests {
             ApiError::MethodNotAllowed(String::new()),
             ApiError::Unavailable(io()),
             ApiError::Internal(io()),
-        ];
-        let codes: Vec<&str> = all.iter().map(ApiError::code).collect();
+        ]);
+        let codes: Vec<&str> = all.map(|error| error.code()).collect();
         assert_eq!(codes, CODES);
     }
 }

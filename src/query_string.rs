@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 
 use percent_encoding::percent_decode;
 
+use crate::domain::InputError;
 use crate::domain::excerpt;
-use crate::error::ApiError;
 
 /// The parameters of `query` (`None`: no query string), each one of `allowed`.
 pub fn parameters(
     query: Option<&str>,
     allowed: &[&'static str],
-) -> Result<BTreeMap<&'static str, String>, ApiError> {
+) -> Result<BTreeMap<&'static str, String>, InputError> {
     let mut found = BTreeMap::new();
     for pair in query.unwrap_or_default().split('&') {
         if pair.is_empty() {
@@ -21,7 +21,7 @@ pub fn parameters(
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(key, "a parameter name")?;
         let Some(&name) = allowed.iter().find(|&&name| name == key) else {
-            return Err(ApiError::InvalidQuery(format!(
+            return Err(InputError::InvalidQuery(format!(
                 "unknown query parameter `{}`; expected {}",
                 excerpt(&key),
                 allowed
@@ -33,7 +33,7 @@ pub fn parameters(
         };
         let value = decode(value, name)?;
         if found.insert(name, value).is_some() {
-            return Err(ApiError::InvalidQuery(format!(
+            return Err(InputError::InvalidQuery(format!(
                 "the query parameter `{name}` is given more than once"
             )));
         }
@@ -42,13 +42,13 @@ pub fn parameters(
 }
 
 /// Form encoding: `+` is a space, `%XX` a byte; the bytes must be UTF-8.
-fn decode(raw: &str, what: &str) -> Result<String, ApiError> {
+fn decode(raw: &str, what: &str) -> Result<String, InputError> {
     let spaced = raw.replace('+', " ");
     percent_decode(spaced.as_bytes())
         .decode_utf8()
         .map(|text| text.into_owned())
         .map_err(|_| {
-            ApiError::InvalidQuery(format!(
+            InputError::InvalidQuery(format!(
                 "{what} in the query string is not valid UTF-8 once percent-decoded"
             ))
         })
@@ -87,7 +87,7 @@ mod tests {
             assert!(
                 matches!(
                     parameters(Some(query), ALLOWED),
-                    Err(ApiError::InvalidQuery(_))
+                    Err(InputError::InvalidQuery(_))
                 ),
                 "{query}"
             );

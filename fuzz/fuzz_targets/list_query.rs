@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(PageToken::decode(&token.encode()).unwrap(), token);
     }
     let Ok(found) = query_string::parameters(Some(text), RawListQuery::PARAMETERS) else { return };
-    if let Err(error) = ListQuery::parse(RawListQuery::from_parameters(found)) {
+    if let Err(error) = ListQuery::parse(RawListQuery::from_parameters(found)).map_err(image_api::ApiError::from) {
         assert!(matches!(error.code(), "invalid_query" | "invalid_token"), "{}", error.code());
     }
 });

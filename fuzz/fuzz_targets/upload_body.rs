@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
     ] {
         match result {
             Ok(image) => assert!(!image.content.is_empty() && image.content.len() <= MAX),
-            Err(error) => assert!(error.status().is_client_error(), "{}", error.code()),
+            Err(error) => {
+                let error = image_api::ApiError::from(error);
+                assert!(error.status().is_client_error(), "{}", error.code())
+            }
         }
     }
 });

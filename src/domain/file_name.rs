@@ -1,4 +1,4 @@
-use crate::error::ApiError;
+use super::InputError;
 
 pub const MAX_FILE_NAME_CHARS: usize = 255;
 
@@ -8,15 +8,15 @@ pub const MAX_FILE_NAME_CHARS: usize = 255;
 pub struct FileName(String);
 
 impl FileName {
-    pub fn parse(raw: String) -> Result<Self, ApiError> {
+    pub fn parse(raw: String) -> Result<Self, InputError> {
         let chars = raw.chars().count();
         if chars == 0 || chars > MAX_FILE_NAME_CHARS {
-            return Err(ApiError::InvalidField(format!(
+            return Err(InputError::InvalidField(format!(
                 "`file_name` must be 1 to {MAX_FILE_NAME_CHARS} characters long, got {chars}"
             )));
         }
         if raw.chars().any(char::is_control) {
-            return Err(ApiError::InvalidField(
+            return Err(InputError::InvalidField(
                 "`file_name` must not contain control characters".into(),
             ));
         }

@@ -1,8 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::InputError;
 use super::excerpt;
-use crate::error::ApiError;
 
 /// A random UUID v4 naming one image; also the suffix of its S3 key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -26,16 +26,16 @@ impl Default for ImageId {
 }
 
 impl FromStr for ImageId {
-    type Err = ApiError;
+    type Err = InputError;
 
     /// Accepts the hyphenated form in any case; ids are always stored and returned lowercase.
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         if raw.len() != 36 {
-            return Err(ApiError::InvalidId(excerpt(raw)));
+            return Err(InputError::InvalidId(excerpt(raw)));
         }
         uuid::Uuid::try_parse(raw)
             .map(Self)
-            .map_err(|_| ApiError::InvalidId(excerpt(raw)))
+            .map_err(|_| InputError::InvalidId(excerpt(raw)))
     }
 }
 
@@ -65,7 +65,7 @@ mod tests {
             "6f9619ff-8b86-4011-b42d-00c04fc964fg",
         ] {
             assert!(
-                matches!(bad.parse::<ImageId>(), Err(ApiError::InvalidId(_))),
+                matches!(bad.parse::<ImageId>(), Err(InputError::InvalidId(_))),
                 "{bad}"
             );
         }

@@ -3,8 +3,8 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::InputError;
 use super::{FileName, PageToken, SortKey, Timestamp, excerpt};
-use crate::error::ApiError;
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -52,12 +52,12 @@ impl RawListQuery {
 }
 
 impl ListQuery {
-    pub fn parse(raw: RawListQuery) -> Result<Self, ApiError> {
+    pub fn parse(raw: RawListQuery) -> Result<Self, InputError> {
         let file_name = raw
             .file_name
             .map(FileName::parse)
             .transpose()
-            .map_err(|e| ApiError::InvalidQuery(e.to_string()))?;
+            .map_err(|e| InputError::InvalidQuery(e.to_string()))?;
         let after = raw
             .created_after
             .as_deref()
@@ -75,7 +75,7 @@ impl ListQuery {
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
                 .ok_or_else(|| {
-                    ApiError::InvalidQuery(format!(
+                    InputError::InvalidQuery(format!(
                         "`limit` must be a whole number from 1 to {MAX_PAGE_SIZE}, got {:?}",
                         excerpt(text)
                     ))
@@ -103,7 +103,7 @@ impl ListQuery {
                 .as_ref()
                 .is_some_and(|(lower, upper)| (lower..=upper).contains(&token.position()));
             if token.filters() != query.filters() || !inside {
-                return Err(ApiError::InvalidToken(
+                return Err(InputError::InvalidToken(
                     "it belongs to a query with other filters",
                 ));
             }
@@ -126,9 +126,9 @@ impl ListQuery {
     }
 }
 
-fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
+fn instant(name: &str, value: &str) -> Result<OffsetDateTime, InputError> {
     OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
-        ApiError::InvalidQuery(format!(
+        InputError::InvalidQuery(format!(
             "`{name}` must be an RFC 3339 date-time such as 2026-11-24T23:45:24Z, got {:?}",
             excerpt(value)
         ))
@@ -139,7 +139,7 @@ fn instant(name: &str, value: &str) -> Result<OffsetDateTime, ApiError> {
 mod tests {
     use super::*;
 
-    fn parse(f: impl FnOnce(&mut RawListQuery)) -> Result<ListQuery, ApiError> {
+    fn parse(f: impl FnOnce(&mut RawListQuery)) -> Result<ListQuery, InputError> {
         let mut raw = RawListQuery::default();
         f(&mut raw);
         ListQuery::parse(raw)
@@ -160,7 +160,7 @@ mod tests {
             assert!(
                 matches!(
                     parse(|q| q.limit = Some(limit.into())),
-                    Err(ApiError::InvalidQuery(_))
+                    Err(InputError::InvalidQuery(_))
                 ),
                 "{limit}"
             );
@@ -169,7 +169,7 @@ mod tests {
             assert!(
                 matches!(
                     parse(|q| q.created_after = Some(date.into())),
-                    Err(ApiError::InvalidQuery(_))
+                    Err(InputError::InvalidQuery(_))
                 ),
                 "{date}"
             );
@@ -195,7 +195,7 @@ mod tests {
             q.created_after = Some("2025-01-01T00:00:00Z".into());
             q.next_token = Some(token.clone());
         });
-        assert!(matches!(result, Err(ApiError::InvalidToken(_))));
+        assert!(matches!(result, Err(InputError::InvalidToken(_))));
         assert!(parse(|q| q.next_token = Some(token)).is_ok());
     }
 
@@ -228,7 +228,10 @@ mod tests {
                 q.created_before = Some("2027-01-01T00:00:00Z".into());
             }),
         ] {
-            assert!(matches!(other, Err(ApiError::InvalidToken(_))), "{other:?}");
+            assert!(
+                matches!(other, Err(InputError::InvalidToken(_))),
+                "{other:?}"
+            );
         }
         // The same instant spelled with another offset is the same filter.
         let window = |after: &'static str| {

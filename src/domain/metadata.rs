@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::error::ApiError;
+use super::InputError;
 
 pub const MAX_METADATA_ENTRIES: usize = 32;
 pub const MAX_METADATA_KEY_CHARS: usize = 128;
@@ -16,8 +16,8 @@ pub const MAX_METADATA_BYTES: usize = 8 * 1024;
 pub struct Metadata(BTreeMap<String, String>);
 
 impl Metadata {
-    pub fn parse(entries: BTreeMap<String, String>) -> Result<Self, ApiError> {
-        let invalid = |why: String| Err(ApiError::InvalidField(format!("`metadata` {why}")));
+    pub fn parse(entries: BTreeMap<String, String>) -> Result<Self, InputError> {
+        let invalid = |why: String| Err(InputError::InvalidField(format!("`metadata` {why}")));
         if entries.len() > MAX_METADATA_ENTRIES {
             return invalid(format!(
                 "may have at most {MAX_METADATA_ENTRIES} entries, got {}",

@@ -1,6 +1,7 @@
 //! Types that input becomes once, at the edge. A value of one of these types is valid by
 //! construction, so handlers and storage never check it again.
 
+mod error;
 mod file_name;
 mod id;
 mod listing;
@@ -10,6 +11,7 @@ mod record;
 mod timestamp;
 mod upload;
 
+pub use error::InputError;
 pub use file_name::{FileName, MAX_FILE_NAME_CHARS};
 pub use id::ImageId;
 pub use listing::{DEFAULT_PAGE_SIZE, ListQuery, MAX_PAGE_SIZE, RawListQuery};

@@ -1,8 +1,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::InputError;
 use super::SortKey;
-use crate::error::ApiError;
 
 const VERSION_PREFIX: &str = "v2:";
 /// Tokens we issue are ~90 characters; anything far longer is not ours.
@@ -42,18 +42,18 @@ impl PageToken {
         ))
     }
 
-    pub fn decode(raw: &str) -> Result<Self, ApiError> {
+    pub fn decode(raw: &str) -> Result<Self, InputError> {
         if raw.len() > MAX_TOKEN_CHARS {
-            return Err(ApiError::InvalidToken("it is too long"));
+            return Err(InputError::InvalidToken("it is too long"));
         }
         let bytes = URL_SAFE_NO_PAD
             .decode(raw)
-            .map_err(|_| ApiError::InvalidToken("it is not URL-safe base64"))?;
+            .map_err(|_| InputError::InvalidToken("it is not URL-safe base64"))?;
         let (filters, position) = std::str::from_utf8(&bytes)
             .ok()
             .and_then(|text| text.strip_prefix(VERSION_PREFIX))
             .and_then(|text| text.split_once(':'))
-            .ok_or(ApiError::InvalidToken("its content is malformed"))?;
+            .ok_or(InputError::InvalidToken("its content is malformed"))?;
         let filters = (filters.len() == 8
             && filters
                 .bytes()
@@ -62,7 +62,7 @@ impl PageToken {
         .flatten();
         match (filters, SortKey::parse(position)) {
             (Some(filters), Some(position)) => Ok(Self { position, filters }),
-            _ => Err(ApiError::InvalidToken("its content is malformed")),
+            _ => Err(InputError::InvalidToken("its content is malformed")),
         }
     }
 }
@@ -90,7 +90,7 @@ mod tests {
             &"A".repeat(300),
         ] {
             assert!(
-                matches!(PageToken::decode(forged), Err(ApiError::InvalidToken(_))),
+                matches!(PageToken::decode(forged), Err(InputError::InvalidToken(_))),
                 "{forged}"
             );
         }

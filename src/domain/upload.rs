@@ -8,8 +8,8 @@ use bytes::Bytes;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::InputError;
 use super::{FileName, Metadata, excerpt};
-use crate::error::ApiError;
 use crate::media::MediaType;
 
 /// Room in a JSON upload body for everything but the base64 text: `file_name` (255
@@ -55,7 +55,7 @@ impl NewImage {
     /// decoded whole by the strict standard decoder into one buffer of exactly the decoded
     /// size; then the bytes are judged like a raw upload's. docs/design-decisions.md says why
     /// there is no faster path.
-    pub fn from_json(body: &[u8], max_bytes: usize) -> Result<Self, ApiError> {
+    pub fn from_json(body: &[u8], max_bytes: usize) -> Result<Self, InputError> {
         let members = JsonObject::<&RawValue>::parse(body)?;
         let mut fields = Fields::default();
         for (key, value) in members {
@@ -64,7 +64,7 @@ impl NewImage {
                 "content" => fields.content = Some(value),
                 "metadata" => fields.metadata = Some(value),
                 other => {
-                    return Err(ApiError::InvalidField(format!(
+                    return Err(InputError::InvalidField(format!(
                         "unknown field `{}`; expected `file_name`, `content` or `metadata`",
                         excerpt(other)
                     )));
@@ -73,9 +73,9 @@ impl NewImage {
         }
         let file_name = fields
             .file_name
-            .ok_or_else(|| ApiError::MissingField("the field `file_name` is required".into()))?;
+            .ok_or_else(|| InputError::MissingField("the field `file_name` is required".into()))?;
         let file_name = serde_json::from_str::<String>(file_name.get())
-            .map_err(|_| ApiError::InvalidField("`file_name` must be a string".into()))?;
+            .map_err(|_| InputError::InvalidField("`file_name` must be a string".into()))?;
         let metadata = match fields.metadata.filter(|raw| raw.get() != "null") {
             None => Metadata::default(),
             Some(raw) => Metadata::parse(parse_metadata(raw)?)?,
@@ -83,7 +83,7 @@ impl NewImage {
         let file_name = FileName::parse(file_name)?;
         let content = fields
             .content
-            .ok_or_else(|| ApiError::MissingField("the field `content` is required".into()))?;
+            .ok_or_else(|| InputError::MissingField("the field `content` is required".into()))?;
         let content = decode_base64(&string_text(content)?)?;
         Self::new(file_name, content, metadata, max_bytes)
     }
@@ -93,9 +93,9 @@ impl NewImage {
         body: Bytes,
         file_name: Option<String>,
         max_bytes: usize,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, InputError> {
         let file_name = file_name.ok_or_else(|| {
-            ApiError::MissingField(
+            InputError::MissingField(
                 "the `file_name` query parameter is required for a raw upload".into(),
             )
         })?;
@@ -112,14 +112,14 @@ impl NewImage {
         content: Bytes,
         metadata: Metadata,
         max_bytes: usize,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, InputError> {
         if content.is_empty() {
-            return Err(ApiError::EmptyContent);
+            return Err(InputError::EmptyContent);
         }
         if content.len() > max_bytes {
-            return Err(ApiError::PayloadTooLarge { limit: max_bytes });
+            return Err(InputError::PayloadTooLarge { limit: max_bytes });
         }
-        let media = MediaType::sniff(&content).ok_or(ApiError::UnsupportedMediaType)?;
+        let media = MediaType::sniff(&content).ok_or(InputError::UnsupportedMediaType)?;
         Ok(Self {
             file_name,
             media,
@@ -144,9 +144,9 @@ struct JsonObject<V> {
 }
 
 impl<'a, V: Deserialize<'a>> JsonObject<V> {
-    fn parse(json: &'a [u8]) -> Result<BTreeMap<String, V>, ApiError> {
+    fn parse(json: &'a [u8]) -> Result<BTreeMap<String, V>, InputError> {
         let object: Self = serde_json::from_slice(json).map_err(|e| {
-            ApiError::InvalidJson(if e.is_data() {
+            InputError::InvalidJson(if e.is_data() {
                 "the body must be a JSON object".to_owned()
             } else {
                 e.to_string()
@@ -155,9 +155,9 @@ impl<'a, V: Deserialize<'a>> JsonObject<V> {
         object.unique()
     }
 
-    fn unique(self) -> Result<BTreeMap<String, V>, ApiError> {
+    fn unique(self) -> Result<BTreeMap<String, V>, InputError> {
         match self.repeated {
-            Some(name) => Err(ApiError::InvalidJson(format!(
+            Some(name) => Err(InputError::InvalidJson(format!(
                 "the member `{}` appears more than once in one object",
                 excerpt(&name)
             ))),
@@ -195,19 +195,19 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for JsonObject<V> {
     }
 }
 
-fn parse_metadata(raw: &RawValue) -> Result<BTreeMap<String, String>, ApiError> {
+fn parse_metadata(raw: &RawValue) -> Result<BTreeMap<String, String>, InputError> {
     serde_json::from_str::<JsonObject<String>>(raw.get())
         .map_err(|_| {
-            ApiError::InvalidField("`metadata` must be an object of string values".into())
+            InputError::InvalidField("`metadata` must be an object of string values".into())
         })?
         .unique()
 }
 
 /// The text of a string member, borrowed from the body when it holds no escape (serde_json
 /// has validated the token, so its text is what lies between the quotes), else unescaped.
-fn string_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, ApiError> {
+fn string_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, InputError> {
     let token = raw.get();
-    let not_a_string = || ApiError::InvalidField("`content` must be a base64 string".into());
+    let not_a_string = || InputError::InvalidField("`content` must be a base64 string".into());
     let inner = token
         .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
@@ -221,8 +221,8 @@ fn string_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, ApiError> {
 }
 
 /// Strict standard base64 of the whole text, into a buffer of exactly the decoded size.
-fn decode_base64(text: &str) -> Result<Bytes, ApiError> {
-    let invalid = |error: base64::DecodeError| ApiError::InvalidBase64(error.to_string());
+fn decode_base64(text: &str) -> Result<Bytes, InputError> {
+    let invalid = |error: base64::DecodeError| InputError::InvalidBase64(error.to_string());
     let padding = text.bytes().rev().take_while(|&b| b == b'=').count().min(2);
     let mut buffer = vec![0; (text.len() / 4 * 3).saturating_sub(padding)];
     match STANDARD.decode_slice(text, &mut buffer) {
@@ -247,12 +247,14 @@ pub(crate) mod tests {
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
-    fn json(value: serde_json::Value) -> Result<NewImage, ApiError> {
+    fn json(value: serde_json::Value) -> Result<NewImage, InputError> {
         NewImage::from_json(value.to_string().as_bytes(), 1024)
     }
 
-    fn code(result: Result<NewImage, ApiError>) -> &'static str {
-        result.map(|_| "ok").unwrap_or_else(|e| e.code())
+    fn code(result: Result<NewImage, InputError>) -> &'static str {
+        result
+            .map(|_| "ok")
+            .unwrap_or_else(|e| crate::error::ApiError::from(e).code())
     }
 
     #[test]
@@ -304,7 +306,7 @@ pub(crate) mod tests {
         // A syntax error after the repeat is still reported as one (the same code either way).
         let body = format!(r#"{{"content": "{png}", "content": "{png}", }}"#);
         match NewImage::from_json(body.as_bytes(), 1024) {
-            Err(ApiError::InvalidJson(detail)) => assert!(!detail.contains("more than once")),
+            Err(InputError::InvalidJson(detail)) => assert!(!detail.contains("more than once")),
             other => panic!("{other:?}"),
         }
     }
@@ -422,13 +424,13 @@ pub(crate) mod tests {
             return "invalid_json".into();
         };
         match STANDARD.decode(&unescaped) {
-            Err(error) => format!("{:?}", ApiError::InvalidBase64(error.to_string())),
-            Ok(bytes) if bytes.is_empty() => format!("{:?}", ApiError::EmptyContent),
+            Err(error) => format!("{:?}", InputError::InvalidBase64(error.to_string())),
+            Ok(bytes) if bytes.is_empty() => format!("{:?}", InputError::EmptyContent),
             Ok(bytes) if bytes.len() > max => {
-                format!("{:?}", ApiError::PayloadTooLarge { limit: max })
+                format!("{:?}", InputError::PayloadTooLarge { limit: max })
             }
             Ok(bytes) => match MediaType::sniff(&bytes) {
-                None => format!("{:?}", ApiError::UnsupportedMediaType),
+                None => format!("{:?}", InputError::UnsupportedMediaType),
                 Some(media) => format!("stored {media:?} {}", STANDARD.encode(bytes)),
             },
         }
@@ -436,14 +438,14 @@ pub(crate) mod tests {
 
     /// A client's view of an outcome: the whole error (with the decoder's offset in its
     /// detail), but of an `invalid_json` only the code, since the parser words its own.
-    pub(crate) fn outcome(result: Result<NewImage, ApiError>) -> String {
+    pub(crate) fn outcome(result: Result<NewImage, InputError>) -> String {
         match result {
             Ok(image) => format!(
                 "stored {:?} {}",
                 image.media,
                 STANDARD.encode(image.content)
             ),
-            Err(ApiError::InvalidJson(_)) => "invalid_json".into(),
+            Err(InputError::InvalidJson(_)) => "invalid_json".into(),
             Err(error) => format!("{error:?}"),
         }
     }

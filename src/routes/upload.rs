@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 
-use crate::domain::{ImageRecord, NewImage, UploadRequest, json_body_limit};
+use crate::domain::{ImageRecord, InputError, NewImage, UploadRequest, json_body_limit};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
 use crate::state::AppState;
@@ -97,7 +97,7 @@ async fn read_body(
     max_image: usize,
     pause: std::time::Duration,
 ) -> Result<Bytes, ApiError> {
-    let too_large = || ApiError::PayloadTooLarge { limit: max_image };
+    let too_large = || InputError::PayloadTooLarge { limit: max_image }.into();
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

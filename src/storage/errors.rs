@@ -1,7 +1,7 @@
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-use crate::error::{ApiError, BoxError};
+use crate::error::BoxError;
 
 /// A storage failure, sorted by what the client should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -63,15 +63,6 @@ where
             Self::Unavailable(boxed)
         } else {
             Self::Internal(boxed)
-        }
-    }
-}
-
-impl From<StorageError> for ApiError {
-    fn from(error: StorageError) -> Self {
-        match error {
-            StorageError::Unavailable(source) => Self::Unavailable(source),
-            StorageError::Internal(source) => Self::Internal(source),
         }
     }
 }

@@ -2,9 +2,16 @@
 //! 4xx, and never panic.
 
 use image_api::ApiError;
-use image_api::domain::{FileName, ImageId, ListQuery, NewImage, PageToken, RawListQuery, SortKey};
+use image_api::domain::{
+    FileName, ImageId, InputError, ListQuery, NewImage, PageToken, RawListQuery, SortKey,
+};
 use image_api::media::MediaType;
 use proptest::prelude::*;
+
+/// Domain errors as the client sees them: through the API's one translation.
+fn api(error: InputError) -> ApiError {
+    ApiError::from(error)
+}
 
 fn is_client_error(error: &ApiError) -> bool {
     error.status().is_client_error()
@@ -30,7 +37,7 @@ proptest! {
     fn ids_parse_or_are_invalid_id(raw in ".{0,64}") {
         match raw.parse::<ImageId>() {
             Ok(id) => prop_assert_eq!(id.to_string(), raw.to_lowercase()),
-            Err(error) => prop_assert_eq!(error.code(), "invalid_id"),
+            Err(error) => prop_assert_eq!(api(error).code(), "invalid_id"),
         }
     }
 
@@ -38,7 +45,7 @@ proptest! {
     fn file_names_parse_or_are_invalid_field(raw in any::<String>()) {
         match FileName::parse(raw.clone()) {
             Ok(name) => prop_assert_eq!(name.as_str(), raw.as_str()),
-            Err(error) => prop_assert_eq!(error.code(), "invalid_field"),
+            Err(error) => prop_assert_eq!(api(error).code(), "invalid_field"),
         }
     }
 
@@ -51,7 +58,7 @@ proptest! {
         next_token in proptest::option::of(any::<String>()),
     ) {
         let raw = RawListQuery { file_name, created_after, created_before, limit, next_token };
-        if let Err(error) = ListQuery::parse(raw) {
+        if let Err(error) = ListQuery::parse(raw).map_err(api) {
             prop_assert!(matches!(error.code(), "invalid_query" | "invalid_token"), "{}", error.code());
             prop_assert!(is_client_error(&error));
         }
@@ -84,14 +91,14 @@ proptest! {
 
     #[test]
     fn arbitrary_tokens_are_refused_cleanly(raw in any::<String>()) {
-        if let Err(error) = PageToken::decode(&raw) {
+        if let Err(error) = PageToken::decode(&raw).map_err(api) {
             prop_assert_eq!(error.code(), "invalid_token");
         }
     }
 
     #[test]
     fn upload_bodies_parse_or_are_a_documented_4xx(body in proptest::collection::vec(any::<u8>(), 0..256)) {
-        if let Err(error) = NewImage::from_json(&body, 1024) {
+        if let Err(error) = NewImage::from_json(&body, 1024).map_err(api) {
             prop_assert!(is_client_error(&error), "{}", error.code());
         }
     }
@@ -106,7 +113,7 @@ proptest! {
         if let Some(metadata) = metadata {
             body["metadata"] = serde_json::to_value(metadata).unwrap();
         }
-        if let Err(error) = NewImage::from_json(body.to_string().as_bytes(), 1024) {
+        if let Err(error) = NewImage::from_json(body.to_string().as_bytes(), 1024).map_err(api) {
             prop_assert!(matches!(error.code(), "invalid_field" | "missing_field" | "invalid_base64" | "empty_content" | "unsupported_media_type" | "payload_too_large"), "{}", error.code());
         }
     }
