@@ -2,14 +2,13 @@
 //! `app` builds the one router both entry points serve, so tests exercise exactly that.
 
 pub mod config;
-mod cors;
 pub mod domain;
 pub mod error;
-pub mod lambda;
+pub mod lambda_env;
 pub mod lambda_event;
-mod limits;
 pub mod media;
 pub mod openapi;
+mod pipeline;
 pub mod query_string;
 pub mod reconcile;
 mod routes;
@@ -20,36 +19,19 @@ pub mod storage;
 pub mod telemetry;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
 use axum::middleware::from_fn;
-use axum::response::IntoResponse;
-use tower::util::MapRequestLayer;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
 pub use error::ApiError;
 pub use state::AppState;
 
+/// The image routes and the API description, their 404 and 405 answers, inside the request
+/// pipeline (`pipeline::around` lists its layers in order).
 pub fn app(state: AppState) -> Router {
-    let cors = cors::layer(&state.config.cors_allowed_origins);
-    let api = routes::router()
-        .with_state(state)
-        .layer(CatchPanicLayer::custom(|_panic| {
-            ApiError::Internal("a request handler panicked".into()).into_response()
-        }));
-    // Wrapped, not layered: these must see the request before routing picks a route.
-    let mut app = Router::new()
-        .fallback_service(api)
-        .layer(from_fn(limits::bound_request));
-    if let Some(cors) = cors {
-        app = app.layer(cors);
-    }
-    app.layer(from_fn(telemetry::request_span))
-        // Every response, errors included: a problem document echoes client input.
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(MapRequestLayer::new(lambda::strip_mount_prefix))
+    let routes = routes::router()
+        .merge(openapi::router())
+        .layer(from_fn(routes::fallback::method_not_allowed))
+        .fallback(routes::fallback::not_found)
+        .with_state(state.clone());
+    pipeline::around(routes, &state.config)
 }

@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use image_api::reconcile::{self, Options};
 use image_api::telemetry::{self, LogFormat};
-use image_api::{AppState, Config, app, lambda, sdk, server};
+use image_api::{AppState, Config, app, lambda_env, sdk, server};
 
 const USAGE: &str = "usage: image-api                 serve the API (Lambda when AWS_LAMBDA_RUNTIME_API is set, else HTTP on BIND_ADDR)
        image-api reconcile [--repair] [--grace-seconds N]
@@ -11,10 +11,10 @@ const USAGE: &str = "usage: image-api                 serve the API (Lambda when
 
 fn main() -> ExitCode {
     // Lambda hands a function one request at a time, so one thread serves it without waking
-    // others across cores (measured: 4–8 % less CPU per upload). The HTTP server keeps a
+    // others across cores (docs/design-decisions.md has the figures). The HTTP server keeps a
     // thread per core for concurrent requests (`TOKIO_WORKER_THREADS` overrides the count).
-    let mut builder = if lambda::in_lambda() {
-        lambda::keep_large_buffers();
+    let mut builder = if lambda_env::in_lambda() {
+        lambda_env::keep_large_buffers();
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -58,7 +58,7 @@ async fn serve() -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    let in_lambda = lambda::in_lambda();
+    let in_lambda = lambda_env::in_lambda();
     telemetry::init(if in_lambda {
         LogFormat::Json
     } else {

@@ -1,11 +1,13 @@
-//! The OpenAPI 3.1 description, generated from the handlers' annotations and the types they
-//! exchange. Served at `GET /openapi.json`; `docs/openapi.json` is a committed copy that a test
+//! The OpenAPI 3.1 description, assembled here from the routes' annotations and the types
+//! they exchange (routes know nothing of it). Served at `GET /openapi.json`; `docs/openapi.json` is a committed copy that a test
 //! keeps current (`image-api openapi > docs/openapi.json` rewrites it).
 
 use std::sync::OnceLock;
 
+use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{
     ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, ResponseBuilder, Schema, SchemaFormat,
@@ -14,6 +16,7 @@ use utoipa::openapi::{
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{CODES, Problem};
+use crate::pipeline::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 use crate::routes;
 
 #[derive(OpenApi)]
@@ -67,10 +70,12 @@ impl Modify for CommonResponses {
                 )
                 .build()
         };
+        let uri_too_long = format!("The URI is longer than {} KiB", MAX_URI_BYTES / 1024);
+        let headers_too_large = format!("The headers exceed {} KiB", MAX_HEADER_BYTES / 1024);
         let common = [
             ("400", "Malformed request: the `code` says what was wrong"),
-            ("414", "The URI is longer than 8 KiB"),
-            ("431", "The headers exceed 16 KiB"),
+            ("414", uri_too_long.as_str()),
+            ("431", headers_too_large.as_str()),
             ("500", "Unexpected server error"),
             (
                 "503",
@@ -172,7 +177,12 @@ fn fix_link_keys(value: &mut serde_json::Value) {
     }
 }
 
-pub async fn serve() -> Response {
+/// `GET /openapi.json`.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route(routes::paths::OPENAPI, get(serve))
+}
+
+async fn serve() -> Response {
     (
         [(
             header::CONTENT_TYPE,

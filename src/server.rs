@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::lambda_event::ApiEvent;
-use crate::limits::MAX_HEADER_BYTES;
+use crate::pipeline::MAX_HEADER_BYTES;
 
 /// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {

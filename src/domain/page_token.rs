@@ -37,8 +37,7 @@ impl PageToken {
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(format!(
             "{VERSION_PREFIX}{:08x}:{}",
-            self.filters,
-            self.position.as_str()
+            self.filters, self.position
         ))
     }
 
@@ -75,7 +74,7 @@ mod tests {
     fn round_trips_and_rejects_forgeries() {
         let key = SortKey::parse("2026-11-24T23:45:24.123Z#6f9619ff-8b86-4011-b42d-00c04fc964ff")
             .unwrap();
-        let token = PageToken::after(key.clone(), 0x0bad_cafe);
+        let token = PageToken::after(key, 0x0bad_cafe);
         let decoded = PageToken::decode(&token.encode()).unwrap();
         assert_eq!(decoded.position(), &key);
         assert_eq!(decoded.filters(), 0x0bad_cafe);
@@ -84,9 +83,9 @@ mod tests {
             "abc",
             "!!!",
             &URL_SAFE_NO_PAD.encode("v2:x"),
-            &URL_SAFE_NO_PAD.encode(format!("v1:{}", key.as_str())),
-            &URL_SAFE_NO_PAD.encode(format!("v2:+0badcaf:{}", key.as_str())),
-            &URL_SAFE_NO_PAD.encode(format!("v2:0BADCAFE:{}", key.as_str())),
+            &URL_SAFE_NO_PAD.encode(format!("v1:{key}")),
+            &URL_SAFE_NO_PAD.encode(format!("v2:+0badcaf:{key}")),
+            &URL_SAFE_NO_PAD.encode(format!("v2:0BADCAFE:{key}")),
             &"A".repeat(300),
         ] {
             assert!(

@@ -42,10 +42,6 @@ impl ImageRecord {
     pub fn sort_key(&self) -> SortKey {
         SortKey::new(self.created_at, self.id)
     }
-
-    pub fn location(&self) -> String {
-        format!("/images/{}", self.id)
-    }
 }
 
 fn display<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {

@@ -76,40 +76,38 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// `{created_at}#{id}`: the sort key of both listing indexes. Newest-first order with ties
-/// broken by id falls out of plain string order.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct SortKey(String);
+/// Where an image sits in a listing: by creation time, ties broken by id (newest first means
+/// descending). Stored as `{created_at}#{id}`, whose plain text order is this order, since
+/// timestamps are fixed-width and ids lowercase hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SortKey {
+    created_at: Timestamp,
+    id: ImageId,
+}
 
 impl SortKey {
     pub fn new(created_at: Timestamp, id: ImageId) -> Self {
-        Self(format!("{created_at}#{id}"))
+        Self { created_at, id }
     }
 
-    /// Smallest key at `at`: `#` sorts below every character of an id.
-    pub fn lowest_at(at: Timestamp) -> Self {
-        Self(format!("{at}#"))
-    }
-
-    /// Largest key at `at`: `~` sorts above every character of an id.
-    pub fn highest_at(at: Timestamp) -> Self {
-        Self(format!("{at}#~"))
-    }
-
+    /// The stored text form.
     pub fn parse(raw: &str) -> Option<Self> {
         let (at, id) = raw.split_once('#')?;
-        let at = Timestamp::parse_stored(at)?;
-        let id: ImageId = id.parse().ok()?;
-        Some(Self::new(at, id))
+        Some(Self::new(Timestamp::parse_stored(at)?, id.parse().ok()?))
+    }
+
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
     }
 
     pub fn id(&self) -> ImageId {
-        let (_, id) = self.0.split_once('#').expect("built by SortKey::new");
-        id.parse().expect("built by SortKey::new")
+        self.id
     }
+}
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+impl fmt::Display for SortKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.created_at, self.id)
     }
 }
 
@@ -151,12 +149,24 @@ mod tests {
     }
 
     #[test]
-    fn sort_keys_order_by_time_then_id() {
+    fn sort_keys_order_by_time_then_id_as_their_text_does() {
         let t = Timestamp::parse_stored("2026-11-24T23:45:24.123Z").unwrap();
-        let a = SortKey::new(t, "00000000-0000-4000-8000-000000000000".parse().unwrap());
-        let b = SortKey::new(t, "ffffffff-ffff-4fff-bfff-ffffffffffff".parse().unwrap());
-        assert!(SortKey::lowest_at(t) < a && a < b && b < SortKey::highest_at(t));
-        assert_eq!(SortKey::parse(a.as_str()), Some(a.clone()));
+        let later = Timestamp::parse_stored("2026-11-24T23:45:24.124Z").unwrap();
+        let keys = [
+            SortKey::new(t, "00000000-0000-4000-8000-000000000000".parse().unwrap()),
+            SortKey::new(t, "0fffffff-ffff-4fff-bfff-ffffffffffff".parse().unwrap()),
+            SortKey::new(t, "a0000000-0000-4000-8000-000000000000".parse().unwrap()),
+            SortKey::new(
+                later,
+                "00000000-0000-4000-8000-000000000000".parse().unwrap(),
+            ),
+        ];
+        for pair in keys.windows(2) {
+            assert!(pair[0] < pair[1]);
+            assert!(pair[0].to_string() < pair[1].to_string());
+        }
+        let a = keys[0];
+        assert_eq!(SortKey::parse(&a.to_string()), Some(a));
         assert_eq!(a.id().to_string(), "00000000-0000-4000-8000-000000000000");
         assert_eq!(SortKey::parse("2026-11-24T23:45:24.123Z#nope"), None);
     }

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use super::paths;
 use crate::domain::ImageId;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -9,7 +10,7 @@ use crate::state::AppState;
 /// cases, so repeating a delete that failed half-way finishes it.
 #[utoipa::path(
     delete,
-    path = "/images/{id}",
+    path = paths::IMAGE,
     operation_id = "delete_image",
     tag = "images",
     params(("id" = String, Path, format = Uuid, description = "Image id")),

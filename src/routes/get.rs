@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use super::paths;
 use crate::domain::{ImageId, ImageRecord};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -27,7 +28,7 @@ pub struct ImageWithContent {
 /// `GET /images/{id}`: the record plus the bytes as base64.
 #[utoipa::path(
     get,
-    path = "/images/{id}",
+    path = paths::IMAGE,
     operation_id = "get_image",
     tag = "images",
     params(("id" = String, Path, format = Uuid, description = "Image id")),
@@ -74,7 +75,7 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
 /// `GET /images/{id}/content`: the bytes themselves, streamed from S3.
 #[utoipa::path(
     get,
-    path = "/images/{id}/content",
+    path = paths::IMAGE_CONTENT,
     operation_id = "get_image_content",
     tag = "images",
     params(

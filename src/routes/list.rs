@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::Uri;
 use serde::Serialize;
 
+use super::paths;
 use crate::domain::{ImageRecord, ListQuery, RawListQuery};
 use crate::error::ApiError;
 use crate::query_string;
@@ -21,7 +22,7 @@ pub struct ListResponse {
 
 #[utoipa::path(
     get,
-    path = "/images",
+    path = paths::IMAGES,
     operation_id = "list_images",
     tag = "images",
     params(

@@ -2,9 +2,10 @@
 
 pub(crate) mod delete;
 mod extract;
-mod fallback;
+pub(crate) mod fallback;
 pub(crate) mod get;
 pub(crate) mod list;
+pub mod paths;
 pub(crate) mod upload;
 
 use axum::Router;
@@ -12,12 +13,10 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+/// The image routes. `crate::app` adds the API description and the fallbacks.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/images", get(list::list).post(upload::upload))
-        .route("/images/{id}", get(get::image).delete(delete::delete))
-        .route("/images/{id}/content", get(get::content))
-        .route("/openapi.json", get(crate::openapi::serve))
-        .layer(axum::middleware::from_fn(fallback::method_not_allowed))
-        .fallback(fallback::not_found)
+        .route(paths::IMAGES, get(list::list).post(upload::upload))
+        .route(paths::IMAGE, get(get::image).delete(delete::delete))
+        .route(paths::IMAGE_CONTENT, get(get::content))
 }

@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 
+use super::paths;
 use crate::domain::{ImageRecord, InputError, NewImage, UploadRequest, json_body_limit};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
@@ -14,7 +15,7 @@ use crate::state::AppState;
 /// `POST /images`: a JSON body with base64 content, or the raw image bytes.
 #[utoipa::path(
     post,
-    path = "/images",
+    path = paths::IMAGES,
     operation_id = "upload_image",
     tag = "images",
     params(("file_name" = Option<String>, Query, description = "Required for a raw upload, ignored for a JSON one")),
@@ -64,7 +65,7 @@ pub async fn upload(
     state.store.create(&record, image.content).await?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, record.location())],
+        [(header::LOCATION, paths::image(record.id))],
         Json(record),
     ))
 }

@@ -69,7 +69,7 @@ impl Catalog {
             (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
             (CREATED_AT.to_owned(), s(record.created_at.to_string())),
             (METADATA.to_owned(), AttributeValue::M(metadata)),
-            (CREATED_KEY.to_owned(), s(record.sort_key().as_str())),
+            (CREATED_KEY.to_owned(), s(record.sort_key().to_string())),
             (SHARD.to_owned(), s(SHARD_VALUE)),
         ]);
         let result = self
@@ -139,7 +139,7 @@ impl Catalog {
             HashMap::from([
                 (ID.to_owned(), s(position.id().to_string())),
                 (partition_attr.to_owned(), s(partition)),
-                (CREATED_KEY.to_owned(), s(position.as_str())),
+                (CREATED_KEY.to_owned(), s(position.to_string())),
             ])
         });
         let output = self
@@ -151,8 +151,8 @@ impl Catalog {
             .expression_attribute_names("#pk", partition_attr)
             .expression_attribute_names("#sk", CREATED_KEY)
             .expression_attribute_values(":pk", s(partition))
-            .expression_attribute_values(":lower", s(lower.as_str()))
-            .expression_attribute_values(":upper", s(upper.as_str()))
+            .expression_attribute_values(":lower", s(lowest_key_at(*lower)))
+            .expression_attribute_values(":upper", s(highest_key_at(*upper)))
             .scan_index_forward(false)
             .limit(i32::try_from(query.limit + 1).expect("page sizes are small"))
             .set_exclusive_start_key(start_key)
@@ -181,6 +181,16 @@ impl Catalog {
         };
         Ok(Page { items, next })
     }
+}
+
+/// Below every stored `{created_at}#{id}` at `at`: `#` ends the timestamp.
+fn lowest_key_at(at: Timestamp) -> String {
+    format!("{at}#")
+}
+
+/// Above every stored key at `at`: `~` sorts above every character of an id.
+fn highest_key_at(at: Timestamp) -> String {
+    format!("{at}#~")
 }
 
 /// Turns a stored item back into a record; anything unexpected is a server-side fault.
@@ -220,4 +230,29 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, Storage
         created_at,
         metadata: Metadata::from_stored(metadata),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SortKey;
+
+    #[test]
+    fn the_bounds_at_an_instant_hold_every_key_at_it_and_no_other() {
+        let at = Timestamp::parse_stored("2026-11-24T23:45:24.123Z").unwrap();
+        let next = Timestamp::parse_stored("2026-11-24T23:45:24.124Z").unwrap();
+        for id in [
+            "00000000-0000-4000-8000-000000000000",
+            "ffffffff-ffff-4fff-bfff-ffffffffffff",
+        ] {
+            let key = SortKey::new(at, id.parse().unwrap()).to_string();
+            assert!(lowest_key_at(at) < key && key < highest_key_at(at), "{key}");
+            let later = SortKey::new(next, id.parse().unwrap()).to_string();
+            assert!(
+                highest_key_at(at) < later && later > lowest_key_at(next),
+                "{later}"
+            );
+            assert!(lowest_key_at(next) < later);
+        }
+    }
 }

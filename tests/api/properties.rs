@@ -84,7 +84,7 @@ proptest! {
         let stored = at.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z")).unwrap();
         let id = uuid::Uuid::from_u128(id);
         let key = SortKey::parse(&format!("{stored}#{id}")).unwrap();
-        let token = PageToken::after(key.clone(), id.as_u128() as u32);
+        let token = PageToken::after(key, id.as_u128() as u32);
         let decoded = PageToken::decode(&token.encode()).unwrap();
         prop_assert_eq!(decoded.position(), &key);
     }

@@ -1,45 +1,16 @@
-//! What differs when the router runs behind API Gateway and Lambda.
+//! Behind API Gateway the path may carry a mount prefix the router knows nothing about.
 
 use axum::extract::Request;
 use axum::http::Uri;
 use axum::http::uri::PathAndQuery;
 
-/// The root every route of the API hangs from.
-const API_ROOT: &str = "/images";
-
-/// Lambda sets `AWS_LAMBDA_RUNTIME_API` for its runtime interface; nothing else does.
-pub fn in_lambda() -> bool {
-    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
-}
-
-/// Inside Lambda, the large buffers of an invocation (the event, its body, the image) come
-/// from the heap and stay there for the next one, instead of being mapped fresh, faulted in
-/// page by page and unmapped every time: measured, a 4 MiB raw upload's CPU halves (about
-/// 3,900 page faults an invocation fewer) for 1–2 MiB more at the peak. A function's memory
-/// is reserved for it whether used or not; the HTTP server keeps glibc's defaults, so its
-/// memory settles back after a burst. Call before any other thread starts.
-pub fn keep_large_buffers() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters, here before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
-    }
-}
-
-/// The request id Lambda gave this invocation, when the request came through Lambda.
-pub fn invocation_id(request: &Request) -> Option<&str> {
-    request
-        .extensions()
-        .get::<lambda_http::Context>()
-        .map(|context| context.request_id.as_str())
-}
+use crate::routes::paths::API_ROOT;
 
 /// Behind API Gateway the path may carry a mount prefix the router knows nothing about: the
 /// stage (`/Prod/images`, which lambda_http adds for REST APIs unless told otherwise) or a
 /// custom domain's base path (`/v1/images`). For requests that came through Lambda only,
 /// everything before the first `/images` segment is dropped; local HTTP stays strict.
-pub fn strip_mount_prefix(mut request: Request) -> Request {
+pub fn strip(mut request: Request) -> Request {
     if request
         .extensions()
         .get::<lambda_http::request::RequestContext>()

@@ -7,13 +7,14 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-/// Names plus values. API Gateway allows 10 KB of headers; SigV4 and cookies stay well below.
+/// Names plus values: more than API Gateway itself allows, and far more than SigV4 and
+/// cookies need.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
-/// Path plus query. The longest legitimate URI is a listing with a 255-character file name
-/// and a page token: about 1.5 KB once percent-encoded.
+/// Path plus query: several times the longest legitimate URI (a listing with a 255-character
+/// file name and a page token, percent-encoded).
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
-pub async fn bound_request(request: Request, next: Next) -> Response {
+pub async fn layer(request: Request, next: Next) -> Response {
     let header_bytes: usize = request
         .headers()
         .iter()

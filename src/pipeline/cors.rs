@@ -3,7 +3,7 @@
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::telemetry::REQUEST_ID_HEADER;
+use super::request_id::REQUEST_ID_HEADER;
 
 /// CORS is off unless origins are configured; then only those origins may call, with the
 /// headers a browser client needs to send and to read.

@@ -1,0 +1,22 @@
+//! The API's paths, spelled once: the router, the API description, `Location` headers and the
+//! mount-prefix rule behind API Gateway all use these.
+
+use crate::domain::ImageId;
+
+macro_rules! images {
+    () => {
+        "/images"
+    };
+}
+
+/// The root every image path hangs from.
+pub const API_ROOT: &str = images!();
+pub const IMAGES: &str = images!();
+pub const IMAGE: &str = concat!(images!(), "/{id}");
+pub const IMAGE_CONTENT: &str = concat!(images!(), "/{id}/content");
+pub const OPENAPI: &str = "/openapi.json";
+
+/// Where an image's record is served: the `Location` of a new image.
+pub fn image(id: ImageId) -> String {
+    format!("{IMAGES}/{id}")
+}
