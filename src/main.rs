@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use image_api::reconcile::{self, Options};
 use image_api::telemetry::{self, LogFormat};
-use image_api::{AppState, Config, app, lambda_env, sdk, server};
+use image_api::{AppState, Config, app, lambda_env, server};
 
 const USAGE: &str = "usage: image-api                 serve the API (Lambda when AWS_LAMBDA_RUNTIME_API is set, else HTTP on BIND_ADDR)
        image-api reconcile [--repair] [--grace-seconds N]
@@ -92,18 +92,8 @@ async fn run_reconcile(options: Options) -> ExitCode {
         Err(code) => return code,
     };
     telemetry::init(LogFormat::Text);
-    let sdk_config = sdk::load(&config).await;
-    let s3 = sdk::s3(&sdk_config, &config);
-    let dynamodb = sdk::dynamodb(&sdk_config);
-    match reconcile::run(
-        &s3,
-        &dynamodb,
-        &config.bucket_name,
-        &config.table_name,
-        &options,
-    )
-    .await
-    {
+    let state = AppState::connect(config).await;
+    match reconcile::run(&state.store, &options).await {
         Ok(report) => {
             print!("{}", report.render(&options));
             ExitCode::SUCCESS

@@ -51,6 +51,23 @@ impl MediaType {
         }
     }
 
+    pub const ALL: [Self; 9] = [
+        Self::Png,
+        Self::Jpeg,
+        Self::Gif,
+        Self::Webp,
+        Self::Bmp,
+        Self::Tiff,
+        Self::Avif,
+        Self::Heic,
+        Self::Heif,
+    ];
+
+    /// The type as `as_str` writes it (read back from storage); `None` for anything else.
+    pub fn from_mime(mime: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|media| media.as_str() == mime)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Png => "image/png",
@@ -113,6 +130,15 @@ fn sniff_isobmff(bytes: &[u8]) -> Option<MediaType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_type_reads_back_from_its_mime_type() {
+        for media in MediaType::ALL {
+            assert_eq!(MediaType::from_mime(media.as_str()), Some(media));
+        }
+        assert_eq!(MediaType::from_mime("image/svg+xml"), None);
+        assert_eq!(MediaType::from_mime("IMAGE/PNG"), None);
+    }
 
     fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
         let len = 16 + 4 * compatible.len();

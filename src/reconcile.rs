@@ -3,18 +3,16 @@
 //! (ghosts, which the write order never creates but a hand edit can), and with `--repair`
 //! removes those older than a grace period, so it never races an upload or delete in flight.
 //! Runs with an operator's credentials: it needs s3:ListBucket and dynamodb:Scan, which the
-//! function's own role does not have.
+//! function's own role does not have. It uses the storage layer's own operations and record
+//! decoding, so it reads keys and records exactly as the service writes them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
-use crate::domain::{ImageId, Timestamp};
-use crate::storage::{StorageError, schema};
-
-const PREFIX: &str = "images/";
+use crate::domain::ImageId;
+use crate::storage::{ImageStore, StorageError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -70,138 +68,55 @@ impl Options {
     }
 }
 
-pub async fn run(
-    s3: &aws_sdk_s3::Client,
-    dynamodb: &aws_sdk_dynamodb::Client,
-    bucket: &str,
-    table: &str,
-    options: &Options,
-) -> Result<Report, StorageError> {
-    let mut report = Report::default();
-    let objects = list_objects(s3, bucket, &mut report).await?;
-    let records = scan_records(dynamodb, table).await?;
-    report.objects = objects.len();
-    report.records = records.len();
+pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, StorageError> {
+    let (objects, catalog) = (store.objects(), store.catalog());
+    let listing = objects.list().await?;
+    let records: BTreeMap<ImageId, OffsetDateTime> = catalog
+        .scan()
+        .await?
+        .into_iter()
+        .map(|record| (record.id, record.created_at.as_offset()))
+        .collect();
+    let found: BTreeMap<ImageId, OffsetDateTime> = listing.objects.into_iter().collect();
+    let mut report = Report {
+        objects: found.len(),
+        records: records.len(),
+        foreign_keys: listing.foreign_keys,
+        ..Report::default()
+    };
     let cutoff = OffsetDateTime::now_utc() - options.grace;
 
-    for (id, since) in &objects {
-        if !records.contains_key(id) {
-            let repaired = options.repair && *since <= cutoff;
+    for (&id, &since) in &found {
+        if !records.contains_key(&id) {
+            let repaired = options.repair && since <= cutoff;
             if repaired {
-                s3.delete_object()
-                    .bucket(bucket)
-                    .key(id.object_key())
-                    .send()
-                    .await?;
+                objects.delete(id).await?;
             }
             report.orphan_objects.push(Finding {
-                id: *id,
-                since: *since,
+                id,
+                since,
                 repaired,
             });
         }
     }
-    for (id, since) in &records {
-        if !objects.contains_key(id) {
-            let repaired = options.repair && *since <= cutoff;
+    for (&id, &since) in &records {
+        if !found.contains_key(&id) {
+            let repaired = options.repair && since <= cutoff;
             if repaired {
                 // Only if it is still a ghost: an object may have appeared since the listing.
-                let object = s3
-                    .head_object()
-                    .bucket(bucket)
-                    .key(id.object_key())
-                    .send()
-                    .await;
-                let still_missing = matches!(&object, Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()));
-                if !still_missing {
-                    object?;
+                if objects.exists(id).await? {
                     continue;
                 }
-                dynamodb
-                    .delete_item()
-                    .table_name(table)
-                    .key(schema::ID, AttributeValue::S(id.to_string()))
-                    .send()
-                    .await?;
+                catalog.remove(id).await?;
             }
             report.ghost_records.push(Finding {
-                id: *id,
-                since: *since,
+                id,
+                since,
                 repaired,
             });
         }
     }
     Ok(report)
-}
-
-async fn list_objects(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    report: &mut Report,
-) -> Result<BTreeMap<ImageId, OffsetDateTime>, StorageError> {
-    let mut objects = BTreeMap::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(PREFIX)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        for object in page?.contents() {
-            let key = object.key().unwrap_or_default();
-            match key.strip_prefix(PREFIX).map(str::parse::<ImageId>) {
-                Some(Ok(id)) => {
-                    let modified = object
-                        .last_modified()
-                        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-                        .unwrap_or_else(OffsetDateTime::now_utc);
-                    objects.insert(id, modified);
-                }
-                _ => report.foreign_keys.push(key.to_owned()),
-            }
-        }
-    }
-    Ok(objects)
-}
-
-async fn scan_records(
-    dynamodb: &aws_sdk_dynamodb::Client,
-    table: &str,
-) -> Result<BTreeMap<ImageId, OffsetDateTime>, StorageError> {
-    let mut records = BTreeMap::new();
-    let mut pages = dynamodb
-        .scan()
-        .table_name(table)
-        .projection_expression("#id, #created")
-        .expression_attribute_names("#id", schema::ID)
-        .expression_attribute_names("#created", schema::CREATED_AT)
-        .consistent_read(true)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        for item in page?.items() {
-            let id = item
-                .get(schema::ID)
-                .and_then(|v| v.as_s().ok())
-                .and_then(|s| s.parse::<ImageId>().ok());
-            let created = item
-                .get(schema::CREATED_AT)
-                .and_then(|v| v.as_s().ok())
-                .and_then(|s| Timestamp::parse_stored(s))
-                .map(Timestamp::as_offset);
-            match (id, created) {
-                (Some(id), Some(created)) => {
-                    records.insert(id, created);
-                }
-                _ => {
-                    return Err(StorageError::internal(
-                        "a stored record has a malformed id or created_at",
-                    ));
-                }
-            }
-        }
-    }
-    Ok(records)
 }
 
 impl Report {

@@ -4,18 +4,13 @@ use std::str::FromStr;
 use super::InputError;
 use super::excerpt;
 
-/// A random UUID v4 naming one image; also the suffix of its S3 key.
+/// A random UUID v4 naming one image (and its S3 object).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ImageId(uuid::Uuid);
 
 impl ImageId {
     pub fn new() -> Self {
         Self(uuid::Uuid::new_v4())
-    }
-
-    /// The S3 key of this image's bytes. Only the id goes into keys: file names never do.
-    pub fn object_key(&self) -> String {
-        format!("images/{}", self.0.hyphenated())
     }
 }
 
@@ -53,10 +48,6 @@ mod tests {
     fn parses_hyphenated_uuids_only() {
         let id: ImageId = "6F9619FF-8B86-4011-B42D-00C04FC964FF".parse().unwrap();
         assert_eq!(id.to_string(), "6f9619ff-8b86-4011-b42d-00c04fc964ff");
-        assert_eq!(
-            id.object_key(),
-            "images/6f9619ff-8b86-4011-b42d-00c04fc964ff"
-        );
         for bad in [
             "",
             "42",

@@ -15,8 +15,9 @@ pub struct ImageRecord {
     #[schema(value_type = String, min_length = 1, max_length = 255)]
     pub file_name: FileName,
     /// Sniffed from the bytes.
-    #[schema(example = "image/png")]
-    pub content_type: String,
+    #[serde(serialize_with = "media_type")]
+    #[schema(value_type = String, example = "image/png")]
+    pub content_type: MediaType,
     /// In bytes.
     pub size: u64,
     /// RFC 3339, UTC, milliseconds.
@@ -32,7 +33,7 @@ impl ImageRecord {
         Self {
             id: ImageId::new(),
             file_name,
-            content_type: media.as_str().to_owned(),
+            content_type: media,
             size: size as u64,
             created_at: Timestamp::now(),
             metadata,
@@ -49,5 +50,9 @@ fn display<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok
 }
 
 fn file_name<S: Serializer>(value: &FileName, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(value.as_str())
+}
+
+fn media_type<S: Serializer>(value: &MediaType, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(value.as_str())
 }

@@ -125,9 +125,10 @@ pub async fn content(
         tracing::warn!(%id, "record without object");
         return Err(ApiError::not_found_image());
     };
-    let content_type = HeaderValue::from_str(&record.content_type)
-        .map_err(|_| ApiError::Internal("stored content type is not a header value".into()))?;
-    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(record.content_type.as_str()),
+    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

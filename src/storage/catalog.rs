@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StorageError;
 use crate::domain::{FileName, ImageId, ImageRecord, ListQuery, Metadata, PageToken, Timestamp};
+use crate::media::MediaType;
 
 /// Attribute and index names; `setup-localstack.sh` and `template.yaml` create the same.
 pub mod schema {
@@ -65,7 +66,7 @@ impl Catalog {
         let item = HashMap::from([
             (ID.to_owned(), s(record.id.to_string())),
             (FILE_NAME.to_owned(), s(record.file_name.as_str())),
-            (CONTENT_TYPE.to_owned(), s(&record.content_type)),
+            (CONTENT_TYPE.to_owned(), s(record.content_type.as_str())),
             (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
             (CREATED_AT.to_owned(), s(record.created_at.to_string())),
             (METADATA.to_owned(), AttributeValue::M(metadata)),
@@ -118,6 +119,25 @@ impl Catalog {
             .send()
             .await?;
         Ok(output.attributes.is_some_and(|old| !old.is_empty()))
+    }
+
+    /// Every record, page by page (a strongly consistent scan): for operators (`reconcile`),
+    /// not requests.
+    pub async fn scan(&self) -> Result<Vec<ImageRecord>, StorageError> {
+        let mut records = Vec::new();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for item in page?.items() {
+                records.push(decode(item)?);
+            }
+        }
+        Ok(records)
     }
 
     /// Newest first. Asks for one item more than the page holds, so `next` is set exactly
@@ -225,7 +245,8 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, Storage
     Ok(ImageRecord {
         id,
         file_name,
-        content_type: text(CONTENT_TYPE)?.clone(),
+        content_type: MediaType::from_mime(text(CONTENT_TYPE)?)
+            .ok_or_else(|| StorageError::internal("stored record has an unknown content type"))?,
         size,
         created_at,
         metadata: Metadata::from_stored(metadata),

@@ -22,7 +22,7 @@ use tracing::Instrument;
 
 pub use catalog::{Catalog, Page, schema};
 pub use errors::StorageError;
-pub use objects::Objects;
+pub use objects::{Listing, Objects};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery};
 
@@ -43,6 +43,16 @@ impl ImageStore {
         }
     }
 
+    /// The bytes' side, for operators' tools (`reconcile`).
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+
+    /// The records' side, for operators' tools (`reconcile`).
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
     /// Waits for every sequence under way, those whose requests were dropped included.
     pub async fn finish_pending(&self) {
         self.pending.close();
@@ -59,7 +69,7 @@ impl ImageStore {
 
     async fn create_now(&self, record: &ImageRecord, bytes: Bytes) -> Result<(), StorageError> {
         self.objects
-            .put(record.id, &record.content_type, bytes)
+            .put(record.id, record.content_type, bytes)
             .await?;
         let Err(error) = self.catalog.insert(record).await else {
             return Ok(());

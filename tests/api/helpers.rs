@@ -203,15 +203,9 @@ impl TestApp {
             grace: Duration::from_secs(grace_secs),
             repair,
         };
-        image_api::reconcile::run(
-            &self.s3,
-            &self.dynamodb,
-            &self.bucket,
-            &self.table,
-            &options,
-        )
-        .await
-        .unwrap()
+        image_api::reconcile::run(&self.state.store, &options)
+            .await
+            .unwrap()
     }
 
     pub async fn delete(&self, id: &str) -> Response {
@@ -331,7 +325,7 @@ pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {
     let record = ImageRecord {
         id: ImageId::new(),
         file_name: FileName::parse(file_name.to_owned()).unwrap(),
-        content_type: "image/png".into(),
+        content_type: image_api::media::MediaType::Png,
         size: bytes.len() as u64,
         created_at: Timestamp::parse_stored(created_at).expect("stored timestamp format"),
         metadata: Metadata::default(),

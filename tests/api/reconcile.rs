@@ -16,7 +16,7 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
     app.s3
         .put_object()
         .bucket(&app.bucket)
-        .key(orphan.object_key())
+        .key(format!("images/{orphan}"))
         .body(ByteStream::from(png(4)))
         .send()
         .await
@@ -24,7 +24,7 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
     let ghost = ImageRecord {
         id: ImageId::new(),
         file_name: FileName::parse("ghost.png".into()).unwrap(),
-        content_type: "image/png".into(),
+        content_type: image_api::media::MediaType::Png,
         size: 4,
         created_at: Timestamp::now(),
         metadata: Metadata::default(),
