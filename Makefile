@@ -94,7 +94,7 @@ check-template-table: $(VENV_STAMP) $(DEPLOY_STAMP) ## template.yaml and setup-l
 test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda watch` (real runtime loop) against moto
 	./scripts/with-moto.sh ./scripts/test-lambda.sh
 
-bench: $(VENV_STAMP) ## benchmark the release binary against moto; table on stdout, JSON in target/bench/
+bench: $(VENV_STAMP) ## benchmark the release binary against moto; table on stdout, JSON in bench/ of the target dir
 	cargo build --release --locked --bin image-api
 	cargo build --release --locked --example floor
 	./scripts/with-moto.sh $(PYTHON) bench/bench.py
@@ -106,7 +106,7 @@ sam-build: $(DEPLOY_STAMP) ## sam build: the deployable arm64 bootstrap, built b
 
 build-lambda: $(DEPLOY_STAMP) ## cargo lambda build --release (arm64; LAMBDA_ARCH=--x86-64 for x86), zipped
 	cargo lambda build --release $(LAMBDA_ARCH) --output-format zip
-	@ls -l target/lambda/image-api/bootstrap.zip
+	@ls -l "$$(./scripts/target-dir)/lambda/image-api/bootstrap.zip"
 
 deploy-local: $(VENV_STAMP) $(DEPLOY_STAMP) ## build and deploy the SAM stack into LocalStack (needs Docker: docker compose up -d)
 	./scripts/deploy-local.sh $(STACK_NAME)

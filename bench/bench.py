@@ -1,5 +1,6 @@
 """`make bench`: cold start, memory, CPU per upload and latency of the release binary against a
-moto server, beside the in-process floor. Prints one table and writes target/bench/results.json.
+moto server, beside the in-process floor. Prints one table and writes bench/results.json in
+cargo's target directory.
 
 Run through scripts/with-moto.sh (it exports MOTO_ENDPOINT and MOTO_PID). Shared machines are
 noisy: compare the ratios of one run, not absolute figures across runs.
@@ -18,7 +19,11 @@ import uuid
 
 from runtime_api import RuntimeApi, rest_event
 
-BINARY = os.environ.get("BENCH_BINARY", "target/release/image-api")
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Wherever cargo puts its output (CARGO_TARGET_DIR included).
+TARGET_DIR = subprocess.run([os.path.join(HERE, "..", "scripts", "target-dir")], check=True, capture_output=True, text=True).stdout.strip()
+BINARY = os.environ.get("BENCH_BINARY", os.path.join(TARGET_DIR, "release", "image-api"))
+RESULTS = os.path.join(TARGET_DIR, "bench", "results.json")
 # The seed assignment's Python/boto3 design (bench/seed/), measured the same way beside it.
 SEED = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed", "serve.py")]
 SEED_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"}
@@ -80,6 +85,8 @@ class Server:
     def wait_ready(self):
         deadline = self.started + 30
         while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.process.args[0]} exited with status {self.process.returncode} before answering")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", "/images?limit=1")
@@ -276,7 +283,7 @@ def load(server, name, ops, concurrency=16, seconds=5.0):
 
 
 def main():
-    floor = json.loads(subprocess.run(["target/release/examples/floor"], check=True, capture_output=True, text=True).stdout)
+    floor = json.loads(subprocess.run([os.path.join(TARGET_DIR, "release", "examples", "floor")], check=True, capture_output=True, text=True).stdout)
     name = f"bench-{uuid.uuid4().hex[:8]}"
     setup(name)
 
@@ -340,8 +347,8 @@ def main():
         "seed_reference": seed,
         "lambda_mode": in_lambda,
     }
-    os.makedirs("target/bench", exist_ok=True)
-    with open("target/bench/results.json", "w") as out:
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w") as out:
         json.dump(results, out, indent=2)
 
     idle = mem["json"]["idle_kib"] / 1024
@@ -378,7 +385,7 @@ def main():
     ]
     for label, ours, theirs, unit in rows:
         print(f"  {label:<32}{ours:8.2f} {unit:<4}{theirs:10.2f} {unit:<4}{theirs / ours:12.1f}x")
-    print("\nwritten to target/bench/results.json")
+    print(f"\nwritten to {RESULTS}")
 
 
 if __name__ == "__main__":

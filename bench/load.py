@@ -13,9 +13,12 @@ import random
 import sys
 import threading
 import time
+import subprocess
 import uuid
 
-os.environ.setdefault("BENCH_BINARY", "target/debug/image-api")
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET_DIR = subprocess.run([os.path.join(HERE, "..", "scripts", "target-dir")], check=True, capture_output=True, text=True).stdout.strip()
+os.environ.setdefault("BENCH_BINARY", os.path.join(TARGET_DIR, "debug", "image-api"))
 sys.path.insert(0, os.path.dirname(__file__))
 from bench import MIB, Server, call, setup, status_kib  # noqa: E402
 

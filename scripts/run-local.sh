@@ -29,10 +29,7 @@ else
   echo "starting moto_server on $host:$port"
   "$venv/bin/moto_server" -H "$host" -p "$port" >"${TMPDIR:-/tmp}/image-api-moto.log" 2>&1 &
   moto_pid=$!
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null --max-time 1 "$LOCALSTACK_ENDPOINT" && break
-    sleep 0.1
-  done
+  "$(dirname "$0")/wait-for" "$LOCALSTACK_ENDPOINT" "$moto_pid" "${TMPDIR:-/tmp}/image-api-moto.log"
 fi
 
 ./setup-localstack.sh

@@ -6,7 +6,7 @@
 set -euo pipefail
 : "${MOTO_ENDPOINT:?run through scripts/with-moto.sh}"
 
-binary="${IMAGE_API_BINARY:-target/debug/image-api}"
+binary="${IMAGE_API_BINARY:-$("$(dirname "$0")/target-dir")/debug/image-api}"
 name="schemathesis-$$"
 LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-localstack.sh >/dev/null
 port=$("$(dirname "$0")/free-port")
@@ -16,7 +16,7 @@ BUCKET_NAME="$name" TABLE_NAME="$name" LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BIND
   MAX_UPLOAD_BYTES=65536 RUST_LOG=warn "$binary" >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-curl -fsS -o /dev/null --retry 50 --retry-delay 0 --retry-all-errors --max-time 10 "http://127.0.0.1:$port/openapi.json"
+"$(dirname "$0")/wait-for" "http://127.0.0.1:$port/openapi.json" "$server" "$log"
 
 run_schemathesis() {
 "${SCHEMATHESIS_VENV:-.venv-schemathesis}/bin/st" run "http://127.0.0.1:$port/openapi.json" \

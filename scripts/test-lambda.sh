@@ -19,11 +19,7 @@ trap 'kill -- -"$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null |
 url="http://127.0.0.1:$port/lambda-url/image-api"
 echo "cargo lambda watch on $url (log: $log); the first request builds the function"
 # The first invocation compiles the function: allow for a cold build.
-if ! curl -fsS -o /dev/null --retry 60 --retry-delay 2 --retry-all-errors --max-time 900 "$url/images"; then
-  echo "the function never answered; cargo lambda log:" >&2
-  tail -50 "$log" >&2
-  exit 1
-fi
+"$(dirname "$0")/wait-for" "$url/images" "$watch_pid" "$log" 900
 ./scripts/smoke.sh "$url"
 # Logs inside the Lambda runtime are JSON lines carrying the invocation's request id.
 grep -q '"lambda_request_id":"' "$log" || { echo "no JSON request log with lambda_request_id in $log" >&2; exit 1; }

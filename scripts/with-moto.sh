@@ -10,17 +10,7 @@ log="${TMPDIR:-/tmp}/moto-$port.log"
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
 
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then
-    break
-  fi
-  if ! kill -0 "$moto_pid" 2>/dev/null; then
-    echo "moto_server failed to start; its log ($log):" >&2
-    cat "$log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
+"$(dirname "$0")/wait-for" "http://127.0.0.1:$port/moto-api/" "$moto_pid" "$log"
 
 export MOTO_ENDPOINT="http://127.0.0.1:$port" MOTO_PID="$moto_pid"
 echo "moto server at $MOTO_ENDPOINT (log: $log)"

@@ -3,10 +3,10 @@
 
 use std::net::SocketAddr;
 
-/// 4 MiB: a base64 JSON body of this size (~5.6 MB) still fits Lambda's 6 MB payload limit.
+/// The largest image whose base64 JSON body still fits Lambda's synchronous payload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
-/// Open connections the HTTP server holds at most; below common open-file limits (1024).
+/// Open connections the HTTP server holds at most: below the most common open-file limit.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 30;
 /// Region used against an emulator when none is configured; emulators accept any.

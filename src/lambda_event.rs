@@ -1,8 +1,9 @@
 //! Reading the invocation event: one copy of a large body fewer than lambda_http's reader.
 //!
 //! lambda_http reads an event by copying all of it into a `RawValue` and parsing that copy
-//! as each event type in turn. For a 4 MiB JSON upload that is one more 5.6 MB copy and one
-//! more pass over it, on top of the event the runtime holds and the body string it ends in.
+//! as each event type in turn: for a large upload one more copy of the whole event and one
+//! more pass over it, on top of the event the runtime holds and the body string it ends in
+//! (docs/design-decisions.md has the figures).
 //! Here the event is parsed once into a `serde_json::Value`, whose strings are then moved,
 //! not copied, into the event type it is. Which type that is follows lambda_http's own order:
 //! an event with `httpMethod` at its top and in its request context (which lambda_http's

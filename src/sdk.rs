@@ -9,10 +9,10 @@ use aws_sdk_dynamodb::config::Credentials;
 
 use crate::config::Config;
 
-/// Bounds chosen so a request whose backend is down gets its 503 well within 15 s even when
-/// it makes four calls in a row (an upload whose record write fails and is rolled back): each
-/// call gives up after 3 s, retries included. A 4 MiB PutObject takes tens of milliseconds
-/// inside a region, far below the 2 s attempt bound.
+/// Bounds chosen so a request whose backend is down gets its 503 promptly even when it makes
+/// four calls in a row (an upload whose record write fails and is rolled back), while the
+/// largest legitimate call (a whole image's PutObject) stays far below the attempt bound. The
+/// README states what a client can expect from them.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);

@@ -62,7 +62,7 @@ pub async fn serve(
         .header_read_timeout(limits.client_timeout)
         // Room for the router's own bounds to apply, so that a request past them gets a
         // problem document: hyper answers a head past its own limits without one.
-        // (its read buffer, 400 KiB by default, already holds more than both bounds).
+        // (its default read buffer already holds more than both bounds).
         .max_headers(MAX_HEADER_BYTES / 4);
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();

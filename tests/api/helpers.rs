@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::net::ToSocketAddrs;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
@@ -16,11 +17,39 @@ use serde_json::{Value, json};
 /// Small upload limit for tests, so limit tests move kilobytes, not megabytes.
 pub const TEST_MAX_UPLOAD: usize = 64 * 1024;
 
+/// The moto server the integration tests run against: `MOTO_ENDPOINT`, checked once to
+/// answer, so that a missing emulator is one clear message instead of a storage error deep in
+/// some test.
 pub fn moto_endpoint() -> String {
-    std::env::var("MOTO_ENDPOINT").expect(
-        "MOTO_ENDPOINT is not set: run the tests with `make test`, or start `moto_server -p PORT` \
-         and set MOTO_ENDPOINT=http://127.0.0.1:PORT",
-    )
+    static CHECKED: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let how = "The integration tests need a moto server (S3 and DynamoDB over HTTP): \
+               `make test-rust` installs and starts one. By hand: \
+               `python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt`, then \
+               `./scripts/with-moto.sh cargo test` (or start `.venv/bin/moto_server -p 5000` \
+               and set MOTO_ENDPOINT=http://127.0.0.1:5000).";
+    CHECKED
+        .get_or_init(|| {
+            let endpoint = std::env::var("MOTO_ENDPOINT")
+                .map_err(|_| format!("MOTO_ENDPOINT is not set. {how}"))?;
+            let address = endpoint
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned();
+            let answers = address
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut addrs| addrs.next())
+                .is_some_and(|addr| {
+                    std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+                });
+            if answers {
+                Ok(endpoint)
+            } else {
+                Err(format!("MOTO_ENDPOINT={endpoint} does not answer. {how}"))
+            }
+        })
+        .clone()
+        .unwrap_or_else(|message| panic!("{message}"))
 }
 
 /// A running app on its own port, with its own bucket and table.
