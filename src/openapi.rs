@@ -105,11 +105,19 @@ impl Modify for CommonResponses {
                 .into_iter()
                 .flatten()
             {
-                // Raw bytes are a binary string, not the array of integers utoipa makes of `[u8]`.
-                let bodies = operation
+                // Raw bytes are a binary string, not the array of integers utoipa makes of `[u8]`;
+                // an uploaded one is not empty.
+                for (media_type, content) in operation
                     .request_body
                     .iter_mut()
-                    .flat_map(|body| body.content.iter_mut());
+                    .flat_map(|body| body.content.iter_mut())
+                {
+                    if !media_type.contains("json") {
+                        content.schema = Some(RefOr::T(Schema::Object(
+                            ObjectBuilder::from(binary()).min_length(Some(1)).build(),
+                        )));
+                    }
+                }
                 let responses = operation
                     .responses
                     .responses
@@ -118,7 +126,7 @@ impl Modify for CommonResponses {
                         RefOr::T(response) => Some(response.content.iter_mut()),
                         RefOr::Ref(_) => None,
                     });
-                for (media_type, content) in bodies.chain(responses.flatten()) {
+                for (media_type, content) in responses.flatten() {
                     if !media_type.contains("json") {
                         content.schema = Some(RefOr::T(Schema::Object(binary())));
                     }

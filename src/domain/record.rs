@@ -24,7 +24,7 @@ pub struct ImageRecord {
     #[serde(serialize_with = "display")]
     #[schema(value_type = String, format = DateTime, example = "2026-11-24T23:45:24.123Z")]
     pub created_at: Timestamp,
-    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    #[schema(schema_with = super::upload::metadata_schema)]
     pub metadata: Metadata,
 }
 

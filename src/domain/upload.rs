@@ -9,27 +9,72 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::InputError;
-use super::{FileName, Metadata, excerpt};
+use super::{
+    FileName, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, excerpt,
+};
 use crate::media::MediaType;
 
 /// Room in a JSON upload body for everything but the base64 text: `file_name` (255
 /// characters, escaped in the worst case), metadata (8 KiB, escaped) and syntax.
 const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 
-/// The JSON upload body, for the API description. The parser reads it member by member (see
-/// `NewImage::from_json`) to name each mistake precisely.
-#[derive(utoipa::ToSchema)]
+/// A JSON upload: the image as base64, its name and optional metadata. Each member at most
+/// once; no other members.
+// For the API document only (`NewImage::from_json` reads bodies): serde's
+// `deny_unknown_fields` is what tells utoipa to write `additionalProperties: false`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"file_name": "pixel.png", "content": PIXEL_PNG_BASE64, "metadata": {"camera": "x100"}}))]
 #[allow(dead_code)]
 pub struct UploadRequest {
-    #[schema(min_length = 1, max_length = 255)]
+    /// Any characters but control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     file_name: String,
-    /// Standard base64 (RFC 4648, padded) of the image bytes.
-    #[schema(content_encoding = "base64")]
+    /// Standard base64 (RFC 4648, padded, canonical) of the image bytes, which must be one of
+    /// the supported image types (else `415`) within `MAX_UPLOAD_BYTES` (else `413`).
+    #[schema(
+        content_encoding = "base64",
+        min_length = 4,
+        pattern = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)$"
+    )]
     content: String,
-    /// At most 32 entries; keys 1–128 characters; keys and values at most 8 KiB in all.
+    #[schema(schema_with = metadata_schema)]
     metadata: Option<BTreeMap<String, String>>,
 }
+
+/// What JSON Schema can say of metadata; the one rule it cannot (keys and values at most
+/// 8 KiB of UTF-8 in all) is in the description.
+pub fn metadata_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let text = |max: Option<usize>| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(NO_CONTROL_CHARACTERS))
+            .max_length(max)
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(format!(
+            "Free-form string pairs: at most {MAX_METADATA_ENTRIES} entries, keys 1 to \
+             {MAX_METADATA_KEY_CHARS} characters, keys and values at most \
+             {MAX_METADATA_BYTES} bytes of UTF-8 in all, no control characters."
+        )))
+        .property_names(Some(
+            text(Some(MAX_METADATA_KEY_CHARS))
+                .min_length(Some(1))
+                .build(),
+        ))
+        .additional_properties(Some(text(None)))
+        .max_properties(Some(MAX_METADATA_ENTRIES))
+        .build()
+}
+
+/// A JSON Schema pattern (ECMA-262) for text without control characters (`char::is_control`).
+pub const NO_CONTROL_CHARACTERS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 
 /// A 1×1 PNG, for examples.
 pub const PIXEL_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";

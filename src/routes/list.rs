@@ -26,11 +26,12 @@ pub struct ListResponse {
     operation_id = "list_images",
     tag = "images",
     params(
-        ("file_name" = Option<String>, Query, description = "Exact file name"),
+        ("file_name" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", description = "Exact file name"),
         ("created_after" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly after"),
         ("created_before" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly before"),
         ("limit" = Option<u8>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100, default 50"),
-        ("next_token" = Option<String>, Query, description = "From the previous page's `next_token`"),
+        ("next_token" = Option<String>, Query, min_length = 1, max_length = 256, pattern = r"^[A-Za-z0-9_-]+$",
+            description = "The previous page's `next_token`, with the same `file_name`, `created_after` and `created_before` (`limit` may change); any other value is refused (`400 invalid_token`)"),
     ),
     responses((status = 200, description = "A page of records, newest first", body = ListResponse))
 )]

@@ -18,9 +18,10 @@ use crate::state::AppState;
     path = paths::IMAGES,
     operation_id = "upload_image",
     tag = "images",
-    params(("file_name" = Option<String>, Query, description = "Required for a raw upload, ignored for a JSON one")),
+    params(("file_name" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        description = "Required for a raw upload (else `400 missing_field`), ignored for a JSON one")),
     request_body(
-        description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type)",
+        description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type). The bytes must be a PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC/HEIF image (else `415`) of at most `MAX_UPLOAD_BYTES` (else `413`), a limit set by configuration",
         content(
             (UploadRequest = "application/json"),
             ([u8] = "application/octet-stream"),

@@ -44,3 +44,60 @@ async fn the_served_description_is_the_committed_one() {
         );
     }
 }
+
+/// The rules the server enforces that OpenAPI can state are stated, each checked against the
+/// server's own answer to a value just past it.
+#[tokio::test]
+async fn the_description_states_the_rules_the_server_enforces() {
+    let document: serde_json::Value = serde_json::from_str(image_api::openapi::document()).unwrap();
+    let upload = &document["components"]["schemas"]["UploadRequest"];
+    assert_eq!(upload["additionalProperties"], false);
+    let metadata = &upload["properties"]["metadata"];
+    assert_eq!(metadata["propertyNames"]["minLength"], 1);
+    assert_eq!(metadata["propertyNames"]["maxLength"], 128);
+    assert_eq!(metadata["maxProperties"], 32);
+    let file_name = &upload["properties"]["file_name"];
+    assert_eq!(
+        (
+            file_name["minLength"].as_u64(),
+            file_name["maxLength"].as_u64()
+        ),
+        (Some(1), Some(255))
+    );
+    let pattern = upload["properties"]["content"]["pattern"].as_str().unwrap();
+    assert!(
+        pattern.starts_with('^') && pattern.ends_with('$'),
+        "{pattern}"
+    );
+
+    let parameters = document["paths"]["/images"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let parameter = |name: &str| &parameters.iter().find(|p| p["name"] == name).unwrap()["schema"];
+    assert_eq!(parameter("limit")["minimum"], 1);
+    assert_eq!(parameter("limit")["maximum"], 100);
+    assert_eq!(parameter("next_token")["pattern"], "^[A-Za-z0-9_-]+$");
+    assert_eq!(parameter("file_name")["minLength"], 1);
+
+    // What the document states is what the server does, at the edges it names.
+    let app = crate::helpers::spawn_app().await;
+    let png = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        crate::helpers::png(8),
+    );
+    let with_key = |key: &str| serde_json::json!({"file_name": "a.png", "content": png, "metadata": {key: "v"}});
+    assert_eq!(
+        app.post_json(&with_key(&"k".repeat(128))).await.status(),
+        201
+    );
+    crate::helpers::assert_problem(app.post_json(&with_key("")).await, 400, "invalid_field").await;
+    crate::helpers::assert_problem(
+        app.post_json(&with_key(&"k".repeat(129))).await,
+        400,
+        "invalid_field",
+    )
+    .await;
+    crate::helpers::assert_problem(app.get("/images?limit=101").await, 400, "invalid_query").await;
+    crate::helpers::assert_problem(app.get("/images?next_token=a!").await, 400, "invalid_token")
+        .await;
+}
