@@ -64,9 +64,10 @@ run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create b
 test: lint lint-template check-template-table test-rust test-schemathesis load test-lambda sam-build ## everything CI runs
 	@echo "make test: all checks passed"
 
-lint: ## rustfmt and clippy, warnings are errors
+lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
+	$(PYTHON) scripts/check_module_cycles.py
 
 test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a private moto server
 	./scripts/with-moto.sh cargo test --locked --all-targets

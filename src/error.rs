@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::domain::InputError;
 use crate::storage::StorageError;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub use crate::storage::BoxError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -171,7 +171,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             code: self.code(),
-            request_id: crate::pipeline::request_id::current_request_id(),
+            request_id: crate::telemetry::current_request_id(),
         };
         let body = serde_json::to_vec(&problem).expect("a problem document always serialises");
         let mut response = (status, body).into_response();

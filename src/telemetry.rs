@@ -1,9 +1,25 @@
 //! Logs: JSON lines in Lambda (CloudWatch parses them), readable text on a terminal. The span
 //! that gives every line of a request its ids is opened by `pipeline::request_id`.
 
+use std::future::Future;
+
 use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+
+tokio::task_local! {
+    /// The id of the request this task is serving, for problem documents.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served, if called while serving one (for problem documents).
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+/// Runs `work` as the serving of request `id` (`pipeline::request_id` decides the id).
+pub async fn with_request_id<F: Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {

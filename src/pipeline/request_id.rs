@@ -11,18 +11,10 @@ use axum::response::Response;
 use tracing::Instrument;
 
 use crate::lambda_env;
+use crate::telemetry;
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-tokio::task_local! {
-    /// The id of the request this task is serving, for problem documents.
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being served, if called while serving one.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
 /// A client's request id longer than this is replaced rather than echoed.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
@@ -54,7 +46,7 @@ pub async fn layer(request: Request, next: Next) -> Response {
     let scoped_id = request_id.clone();
     async move {
         let started = Instant::now();
-        let mut response = REQUEST_ID.scope(scoped_id, next.run(request)).await;
+        let mut response = telemetry::with_request_id(scoped_id, next.run(request)).await;
         tracing::info!(
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,

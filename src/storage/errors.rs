@@ -1,7 +1,8 @@
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-use crate::error::BoxError;
+/// Any error, with what caused it, for logging (never for clients).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A storage failure, sorted by what the client should do about it.
 #[derive(Debug, thiserror::Error)]

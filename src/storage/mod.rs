@@ -21,7 +21,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 pub use catalog::{Catalog, Page, schema};
-pub use errors::StorageError;
+pub use errors::{BoxError, StorageError};
 pub use objects::{Listing, Objects};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery};
