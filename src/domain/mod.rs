@@ -4,6 +4,7 @@
 mod error;
 mod file_name;
 mod id;
+mod json;
 mod listing;
 mod metadata;
 mod page_token;

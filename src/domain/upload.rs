@@ -1,14 +1,11 @@
 use std::collections::BTreeMap;
-use std::fmt;
-use std::marker::PhantomData;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::{DecodeSliceError, Engine};
 use bytes::Bytes;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::InputError;
+use super::{InputError, json};
 use super::{
     FileName, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, excerpt,
 };
@@ -101,7 +98,7 @@ impl NewImage {
     /// size; then the bytes are judged like a raw upload's. docs/design-decisions.md says why
     /// there is no faster path.
     pub fn from_json(body: &[u8], max_bytes: usize) -> Result<Self, InputError> {
-        let members = JsonObject::<&RawValue>::parse(body)?;
+        let members = json::members(body)?;
         let mut fields = Fields::default();
         for (key, value) in members {
             match key.as_str() {
@@ -119,13 +116,8 @@ impl NewImage {
         let file_name = fields
             .file_name
             .ok_or_else(|| InputError::MissingField("the field `file_name` is required".into()))?;
-        let file_name = serde_json::from_str::<String>(file_name.get())
-            .map_err(|_| InputError::InvalidField("`file_name` must be a string".into()))?;
-        let metadata = match fields.metadata.filter(|raw| raw.get() != "null") {
-            None => Metadata::default(),
-            Some(raw) => Metadata::parse(parse_metadata(raw)?)?,
-        };
-        let file_name = FileName::parse(file_name)?;
+        let file_name = json::file_name(file_name)?;
+        let metadata = json::metadata(fields.metadata)?;
         let content = fields
             .content
             .ok_or_else(|| InputError::MissingField("the field `content` is required".into()))?;
@@ -179,73 +171,6 @@ struct Fields<'a> {
     file_name: Option<&'a RawValue>,
     content: Option<&'a RawValue>,
     metadata: Option<&'a RawValue>,
-}
-
-/// A JSON object's members, refusing a repeated name: parsers differ on which of two
-/// `content` members wins, so a body that has two is not one this API reads.
-struct JsonObject<V> {
-    members: BTreeMap<String, V>,
-    repeated: Option<String>,
-}
-
-impl<'a, V: Deserialize<'a>> JsonObject<V> {
-    fn parse(json: &'a [u8]) -> Result<BTreeMap<String, V>, InputError> {
-        let object: Self = serde_json::from_slice(json).map_err(|e| {
-            InputError::InvalidJson(if e.is_data() {
-                "the body must be a JSON object".to_owned()
-            } else {
-                e.to_string()
-            })
-        })?;
-        object.unique()
-    }
-
-    fn unique(self) -> Result<BTreeMap<String, V>, InputError> {
-        match self.repeated {
-            Some(name) => Err(InputError::InvalidJson(format!(
-                "the member `{}` appears more than once in one object",
-                excerpt(&name)
-            ))),
-            None => Ok(self.members),
-        }
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for JsonObject<V> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for ObjectVisitor<V> {
-            type Value = JsonObject<V>;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut object = JsonObject {
-                    members: BTreeMap::new(),
-                    repeated: None,
-                };
-                // Read to the end even past a repeat, so a syntax error is still the one named.
-                while let Some(key) = map.next_key::<String>()? {
-                    let value = map.next_value()?;
-                    if let Some(_earlier) = object.members.insert(key.clone(), value) {
-                        object.repeated.get_or_insert(key);
-                    }
-                }
-                Ok(object)
-            }
-        }
-        deserializer.deserialize_map(ObjectVisitor(PhantomData))
-    }
-}
-
-fn parse_metadata(raw: &RawValue) -> Result<BTreeMap<String, String>, InputError> {
-    serde_json::from_str::<JsonObject<String>>(raw.get())
-        .map_err(|_| {
-            InputError::InvalidField("`metadata` must be an object of string values".into())
-        })?
-        .unique()
 }
 
 /// The text of a string member, borrowed from the body when it holds no escape (serde_json
