@@ -6,6 +6,16 @@ use std::net::SocketAddr;
 /// The largest image whose base64 JSON body still fits Lambda's synchronous payload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
+/// Direct uploads (presigned, straight to S3): the largest, the preferred part size, and how
+/// long a planned upload and its URLs stay valid.
+pub const DEFAULT_MAX_DIRECT_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
+pub const DEFAULT_UPLOAD_PART_BYTES: u64 = 8 * 1024 * 1024;
+pub const DEFAULT_UPLOAD_TTL_SECS: u64 = 3600;
+/// S3's largest object through one multipart upload is 5 TiB, but the service caps direct
+/// uploads at 5 GiB: enough for any photo, and one presigned `GetObject` still serves it.
+pub const MAX_DIRECT_UPLOAD_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
+/// A presigned URL lives at most a week.
+const MAX_UPLOAD_TTL_SECS: u64 = 7 * 24 * 3600;
 /// Open connections the HTTP server holds at most: below the most common open-file limit.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 30;
@@ -33,6 +43,9 @@ pub struct Config {
     pub use_test_credentials: bool,
     pub max_upload_bytes: usize,
     pub bind_addr: SocketAddr,
+    pub max_direct_upload_bytes: u64,
+    pub upload_part_bytes: u64,
+    pub upload_ttl: std::time::Duration,
     /// HTTP server only: the bound on open connections; at the bound, new ones wait to be
     /// accepted while those already open are served.
     pub max_connections: usize,
@@ -91,6 +104,38 @@ impl Config {
             },
         };
         let max_upload_bytes = positive("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES, "bytes")?;
+        let bounded = |name: &'static str, default: u64, min: u64, max: u64, unit: &str| {
+            let value = positive(name, default as usize, unit)? as u64;
+            if (min..=max).contains(&value) {
+                Ok(value)
+            } else {
+                Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected {min} to {max} {unit}, got {value}"),
+                })
+            }
+        };
+        let max_direct_upload_bytes = bounded(
+            "MAX_DIRECT_UPLOAD_BYTES",
+            DEFAULT_MAX_DIRECT_UPLOAD_BYTES,
+            1,
+            MAX_DIRECT_UPLOAD_LIMIT,
+            "bytes",
+        )?;
+        let upload_part_bytes = bounded(
+            "DIRECT_UPLOAD_PART_BYTES",
+            DEFAULT_UPLOAD_PART_BYTES,
+            crate::domain::MIN_PART_BYTES,
+            crate::domain::MAX_SINGLE_PUT_BYTES,
+            "bytes",
+        )?;
+        let upload_ttl = std::time::Duration::from_secs(bounded(
+            "DIRECT_UPLOAD_TTL_SECS",
+            DEFAULT_UPLOAD_TTL_SECS,
+            60,
+            MAX_UPLOAD_TTL_SECS,
+            "seconds",
+        )?);
         let max_connections = positive("MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, "connections")?;
         let client_timeout = std::time::Duration::from_secs(positive(
             "CLIENT_TIMEOUT_SECS",
@@ -121,6 +166,9 @@ impl Config {
             use_test_credentials,
             max_upload_bytes,
             bind_addr,
+            max_direct_upload_bytes,
+            upload_part_bytes,
+            upload_ttl,
             max_connections,
             client_timeout,
             cors_allowed_origins,
@@ -187,6 +235,11 @@ mod tests {
         assert_eq!(config.max_upload_bytes, DEFAULT_MAX_UPLOAD_BYTES);
         assert_eq!(config.bind_addr.to_string(), DEFAULT_BIND_ADDR);
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(
+            config.max_direct_upload_bytes,
+            DEFAULT_MAX_DIRECT_UPLOAD_BYTES
+        );
+        assert_eq!(config.upload_part_bytes, DEFAULT_UPLOAD_PART_BYTES);
         assert_eq!(config.client_timeout.as_secs(), DEFAULT_CLIENT_TIMEOUT_SECS);
         assert_eq!(config.region.as_deref(), Some(EMULATOR_REGION));
         assert!(config.use_test_credentials);
@@ -233,6 +286,9 @@ mod tests {
             ("MAX_UPLOAD_BYTES", "0"),
             ("MAX_UPLOAD_BYTES", "4MB"),
             ("MAX_CONNECTIONS", "0"),
+            ("MAX_DIRECT_UPLOAD_BYTES", "5368709121"),
+            ("DIRECT_UPLOAD_PART_BYTES", "1048576"),
+            ("DIRECT_UPLOAD_TTL_SECS", "604801"),
             ("CLIENT_TIMEOUT_SECS", "-1"),
             ("BIND_ADDR", "localhost"),
             ("LOCALSTACK_ENDPOINT", "localhost:4566"),

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::InputError;
-use crate::storage::StorageError;
+use crate::storage::{StorageError, UploadError};
 
 pub use crate::storage::BoxError;
 
@@ -33,6 +33,11 @@ pub enum ApiError {
         "method {0} is not allowed on this path; the Allow header lists the methods it accepts"
     )]
     MethodNotAllowed(String),
+    /// A direct upload cannot be completed as it stands: says why (missing parts, size).
+    #[error("{0}")]
+    UploadIncomplete(String),
+    #[error("the upload is completed: delete the image instead")]
+    UploadCompleted,
     /// The dependency is unreachable, timed out or throttled us: worth retrying later.
     #[error("a storage service is unavailable")]
     Unavailable(#[source] BoxError),
@@ -58,6 +63,8 @@ pub const CODES: &[&str] = &[
     "headers_too_large",
     "uri_too_long",
     "method_not_allowed",
+    "upload_incomplete",
+    "upload_completed",
     "upstream_unavailable",
     "internal",
 ];
@@ -78,6 +85,7 @@ impl ApiError {
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UploadIncomplete(_) | Self::UploadCompleted => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,6 +113,8 @@ impl ApiError {
             Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::UriTooLong { .. } => "uri_too_long",
             Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::UploadIncomplete(_) => "upload_incomplete",
+            Self::UploadCompleted => "upload_completed",
             Self::Unavailable(_) => "upstream_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -122,6 +132,20 @@ impl ApiError {
 
     pub fn not_found_image() -> Self {
         Self::NotFound("no image with this id".into())
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(error: UploadError) -> Self {
+        match error {
+            UploadError::NotFound => Self::NotFound(
+                "no upload with this id: never planned, expired, aborted or refused".into(),
+            ),
+            UploadError::Incomplete(why) => Self::UploadIncomplete(why),
+            UploadError::NotAnImage => Self::Input(InputError::UnsupportedMediaType),
+            UploadError::Completed => Self::UploadCompleted,
+            UploadError::Storage(error) => error.into(),
+        }
     }
 }
 
@@ -219,6 +243,8 @@ mod tests {
             ApiError::HeadersTooLarge { limit: 1 },
             ApiError::UriTooLong { limit: 1 },
             ApiError::MethodNotAllowed(String::new()),
+            ApiError::UploadIncomplete(String::new()),
+            ApiError::UploadCompleted,
             ApiError::Unavailable(io()),
             ApiError::Internal(io()),
         ]);

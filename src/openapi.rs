@@ -33,10 +33,16 @@ use crate::routes;
         routes::get::image,
         routes::get::content,
         routes::delete::delete,
+        routes::uploads::create,
+        routes::uploads::complete,
+        routes::uploads::abort,
     ),
     components(schemas(Problem)),
     modifiers(&CommonResponses),
-    tags((name = "images", description = "Image records and their bytes")),
+    tags(
+        (name = "images", description = "Image records and their bytes"),
+        (name = "uploads", description = "Direct uploads: the bytes go straight to S3 through presigned requests, for images of any size"),
+    ),
 )]
 pub struct ApiDoc;
 

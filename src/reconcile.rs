@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::domain::ImageId;
-use crate::storage::{ImageStore, StorageError};
+use crate::domain::{ImageId, Timestamp};
+use crate::storage::{ImageStore, StorageError, Stored};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -29,6 +29,11 @@ pub struct Report {
     pub records: usize,
     pub orphan_objects: Vec<Finding>,
     pub ghost_records: Vec<Finding>,
+    /// Direct uploads not completed and not yet expired: left alone.
+    pub pending_uploads: usize,
+    /// Direct uploads past their expiry: their object (if any) and their multipart upload
+    /// are removed with the pending record.
+    pub expired_uploads: Vec<Finding>,
     /// Keys under `images/` that are not an image id: reported, never touched.
     pub foreign_keys: Vec<String>,
 }
@@ -71,12 +76,18 @@ impl Options {
 pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, StorageError> {
     let (objects, catalog) = (store.objects(), store.catalog());
     let listing = objects.list().await?;
-    let records: BTreeMap<ImageId, OffsetDateTime> = catalog
-        .scan()
-        .await?
-        .into_iter()
-        .map(|record| (record.id, record.created_at.as_offset()))
-        .collect();
+    let mut records = BTreeMap::new();
+    let mut pending = BTreeMap::new();
+    for stored in catalog.scan().await? {
+        match stored {
+            Stored::Image(record) => {
+                records.insert(record.id, record.created_at.as_offset());
+            }
+            Stored::Pending(upload) => {
+                pending.insert(upload.id, upload);
+            }
+        }
+    }
     let found: BTreeMap<ImageId, OffsetDateTime> = listing.objects.into_iter().collect();
     let mut report = Report {
         objects: found.len(),
@@ -84,10 +95,32 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
         foreign_keys: listing.foreign_keys,
         ..Report::default()
     };
+    let now = Timestamp::now();
     let cutoff = OffsetDateTime::now_utc() - options.grace;
 
+    // An upload in progress owns its object until it expires; an expired one is abandoned.
+    for upload in pending.values() {
+        if !upload.is_expired(now) {
+            report.pending_uploads += 1;
+            continue;
+        }
+        let since = upload.expires_at.as_offset();
+        let repaired = options.repair && since <= cutoff;
+        if repaired && catalog.remove_pending(upload.id).await? {
+            if let Some(multipart_id) = &upload.multipart_id {
+                objects.abort_multipart(upload.id, multipart_id).await?;
+            }
+            objects.delete(upload.id).await?;
+        }
+        report.expired_uploads.push(Finding {
+            id: upload.id,
+            since,
+            repaired,
+        });
+    }
+
     for (&id, &since) in &found {
-        if !records.contains_key(&id) {
+        if !records.contains_key(&id) && !pending.contains_key(&id) {
             let repaired = options.repair && since <= cutoff;
             if repaired {
                 objects.delete(id).await?;
@@ -126,6 +159,7 @@ impl Report {
         for (kind, findings) in [
             ("orphan object", &self.orphan_objects),
             ("ghost record", &self.ghost_records),
+            ("expired upload", &self.expired_uploads),
         ] {
             for finding in findings {
                 let action = match (finding.repaired, options.repair) {
@@ -143,14 +177,18 @@ impl Report {
             out.push_str(&format!("foreign key {key}: not an image id, left alone\n"));
         }
         out.push_str(&format!(
-            "{} objects, {} records, {} orphan objects, {} ghost records, {} repaired\n",
+            "{} objects, {} records, {} orphan objects, {} ghost records, {} uploads in progress, \
+             {} expired uploads, {} repaired\n",
             self.objects,
             self.records,
             self.orphan_objects.len(),
             self.ghost_records.len(),
+            self.pending_uploads,
+            self.expired_uploads.len(),
             self.orphan_objects
                 .iter()
                 .chain(&self.ghost_records)
+                .chain(&self.expired_uploads)
                 .filter(|f| f.repaired)
                 .count(),
         ));

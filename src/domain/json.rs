@@ -29,9 +29,7 @@ pub(crate) fn metadata(raw: Option<&RawValue>) -> Result<Metadata, InputError> {
         Some(raw) => Metadata::parse(
             serde_json::from_str::<JsonObject<String>>(raw.get())
                 .map_err(|_| {
-                    InputError::InvalidField(
-                        "`metadata` must be an object of string values".into(),
-                    )
+                    InputError::InvalidField("`metadata` must be an object of string values".into())
                 })?
                 .unique()?,
         ),

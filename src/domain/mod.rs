@@ -1,6 +1,7 @@
 //! Types that input becomes once, at the edge. A value of one of these types is valid by
 //! construction, so handlers and storage never check it again.
 
+mod direct_upload;
 mod error;
 mod file_name;
 mod id;
@@ -12,6 +13,10 @@ mod record;
 mod timestamp;
 mod upload;
 
+pub use direct_upload::{
+    CompletedPart, MAX_SINGLE_PUT_BYTES, MIN_PART_BYTES, NewUpload, PartPlan, PendingUpload,
+    completed_parts,
+};
 pub use error::InputError;
 pub use file_name::{FileName, MAX_FILE_NAME_CHARS};
 pub use id::ImageId;
@@ -29,4 +34,4 @@ pub(crate) fn excerpt(raw: &str) -> String {
 /// Faulted upload bodies, for the tests of every path an upload body takes.
 #[cfg(test)]
 pub(crate) use upload::tests as upload_bodies;
-pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, json_body_limit};
+pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, json_body_limit, metadata_schema};

@@ -56,6 +56,14 @@ impl Timestamp {
         Self::from_unix_ms(ceil_ms - 1)
     }
 
+    /// `duration` later, in whole milliseconds (saturating at the latest expressible time).
+    pub fn plus(self, duration: std::time::Duration) -> Self {
+        Self::from_unix_ms(
+            self.0.unix_timestamp_nanos().div_euclid(NANOS_PER_MS)
+                + i128::try_from(duration.as_millis()).unwrap_or(i128::MAX / 2),
+        )
+    }
+
     pub fn as_offset(self) -> OffsetDateTime {
         self.0
     }

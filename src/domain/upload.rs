@@ -5,10 +5,10 @@ use base64::{DecodeSliceError, Engine};
 use bytes::Bytes;
 use serde_json::value::RawValue;
 
-use super::{InputError, json};
 use super::{
     FileName, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, excerpt,
 };
+use super::{InputError, json};
 use crate::media::MediaType;
 
 /// Room in a JSON upload body for everything but the base64 text: `file_name` (255

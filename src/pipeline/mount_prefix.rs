@@ -4,12 +4,12 @@ use axum::extract::Request;
 use axum::http::Uri;
 use axum::http::uri::PathAndQuery;
 
-use crate::routes::paths::API_ROOT;
+use crate::routes::paths::API_ROOTS;
 
 /// Behind API Gateway the path may carry a mount prefix the router knows nothing about: the
 /// stage (`/Prod/images`, which lambda_http adds for REST APIs unless told otherwise) or a
 /// custom domain's base path (`/v1/images`). For requests that came through Lambda only,
-/// everything before the first `/images` segment is dropped; local HTTP stays strict.
+/// everything before the first `/images` or `/uploads` segment is dropped; local HTTP stays strict.
 pub fn strip(mut request: Request) -> Request {
     if request
         .extensions()
@@ -35,16 +35,19 @@ pub fn strip(mut request: Request) -> Request {
     request
 }
 
-/// Length of the prefix before the first whole `/images` segment, if there is one to strip.
+/// Length of the prefix before the first whole root segment (`/images`, `/uploads`), if
+/// there is one to strip.
 fn mount_prefix_len(path: &str) -> Option<usize> {
     let is_root_at = |i: usize| {
-        path[i..].starts_with(API_ROOT)
-            && matches!(path.as_bytes().get(i + API_ROOT.len()), None | Some(b'/'))
+        API_ROOTS.iter().any(|root| {
+            path[i..].starts_with(root)
+                && matches!(path.as_bytes().get(i + root.len()), None | Some(b'/'))
+        })
     };
     if is_root_at(0) {
         return None;
     }
-    path.match_indices(API_ROOT)
+    path.match_indices('/')
         .map(|(i, _)| i)
         .find(|&i| is_root_at(i))
 }
@@ -58,6 +61,9 @@ mod tests {
         assert_eq!(mount_prefix_len("/images"), None);
         assert_eq!(mount_prefix_len("/images/abc/content"), None);
         assert_eq!(mount_prefix_len("/Prod/images"), Some(5));
+        assert_eq!(mount_prefix_len("/uploads/abc/complete"), None);
+        assert_eq!(mount_prefix_len("/Prod/uploads/abc/complete"), Some(5));
+        assert_eq!(mount_prefix_len("/Prod/uploadsx"), None);
         assert_eq!(mount_prefix_len("/api/v1/images/abc"), Some(7));
         assert_eq!(mount_prefix_len("/Prod/imagesque"), None);
         assert_eq!(mount_prefix_len("/Prod/nothing"), None);

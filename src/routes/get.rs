@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -25,7 +27,28 @@ pub struct ImageWithContent {
     content: String,
 }
 
-/// `GET /images/{id}`: the record plus the bytes as base64.
+/// The body of `GET /images/{id}` for an image too large to carry inline.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ImageWithContentUrl {
+    #[serde(flatten)]
+    record: ImageRecord,
+    /// A short-lived URL of the bytes (a presigned S3 `GetObject`).
+    content_url: String,
+}
+
+/// The two bodies of `GET /images/{id}`, for the API description.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum ImageBody {
+    Inline(ImageWithContent),
+    Url(ImageWithContentUrl),
+}
+
+/// How long a download URL handed out for a large image stays valid.
+pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
+
+/// `GET /images/{id}`: the record plus the bytes as base64, or a `content_url` for an image
+/// larger than `MAX_UPLOAD_BYTES` (too large for a Lambda response).
 #[utoipa::path(
     get,
     path = paths::IMAGE,
@@ -33,16 +56,28 @@ pub struct ImageWithContent {
     tag = "images",
     params(("id" = String, Path, format = Uuid, description = "Image id")),
     responses(
-        (status = 200, description = "The record and the content", body = ImageWithContent),
+        (status = 200, description = "The record and the content (base64), or for an image larger than MAX_UPLOAD_BYTES a short-lived `content_url` instead", body = ImageBody),
         (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Response, ApiError> {
-    let (record, bytes) = state
+    let record = state
         .store
-        .fetch(id)
+        .record(id)
         .await?
         .ok_or_else(ApiError::not_found_image)?;
+    if !inline(&state, &record) {
+        let content_url = download_url(&state, &record).await?;
+        return Ok(axum::Json(ImageWithContentUrl {
+            record,
+            content_url,
+        })
+        .into_response());
+    }
+    let Some(bytes) = state.store.bytes(id).await? else {
+        tracing::warn!(%id, "record without object");
+        return Err(ApiError::not_found_image());
+    };
     let body = record_with_content(&record, &bytes)?;
     Ok((
         [(
@@ -52,6 +87,21 @@ pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Respons
         body,
     )
         .into_response())
+}
+
+/// Whether the bytes go in the response itself: up to `MAX_UPLOAD_BYTES`, what a Lambda
+/// response carries; larger images are served by S3 through a presigned URL.
+fn inline(state: &AppState, record: &ImageRecord) -> bool {
+    record.size <= state.config.max_upload_bytes as u64
+}
+
+async fn download_url(state: &AppState, record: &ImageRecord) -> Result<String, ApiError> {
+    let disposition = content_disposition(record.file_name.as_str());
+    let disposition = disposition.to_str().expect("built from visible ASCII");
+    Ok(state
+        .store
+        .download_url(record, disposition, DOWNLOAD_URL_TTL)
+        .await?)
 }
 
 /// `{...record, "content": "<base64>"}`, with the base64 written straight into the one output
@@ -92,6 +142,8 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
             )),
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "Strong validator"))),
+        (status = 307, description = "An image larger than MAX_UPLOAD_BYTES: its bytes are at a short-lived presigned S3 URL, which answers with the same type and disposition",
+            headers(("Location" = String, description = "The presigned URL"))),
         (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -119,6 +171,15 @@ pub async fn content(
     );
     if if_none_match(&request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    if !inline(&state, &record) {
+        let url = download_url(&state, &record).await?;
+        let location = HeaderValue::from_str(&url)
+            .map_err(|_| ApiError::Internal("a presigned URL is not a header value".into()))?;
+        headers.insert(header::LOCATION, location);
+        // The URL expires: the redirect itself must not be cached.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok((StatusCode::TEMPORARY_REDIRECT, headers).into_response());
     }
 
     let Some(stream) = state.store.content(id).await? else {

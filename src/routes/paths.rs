@@ -9,11 +9,20 @@ macro_rules! images {
     };
 }
 
-/// The root every image path hangs from.
-pub const API_ROOT: &str = images!();
+macro_rules! uploads {
+    () => {
+        "/uploads"
+    };
+}
+
+/// The roots every path of the API hangs from.
+pub const API_ROOTS: [&str; 2] = [images!(), uploads!()];
 pub const IMAGES: &str = images!();
 pub const IMAGE: &str = concat!(images!(), "/{id}");
 pub const IMAGE_CONTENT: &str = concat!(images!(), "/{id}/content");
+pub const UPLOADS: &str = uploads!();
+pub const UPLOAD: &str = concat!(uploads!(), "/{id}");
+pub const UPLOAD_COMPLETE: &str = concat!(uploads!(), "/{id}/complete");
 pub const OPENAPI: &str = "/openapi.json";
 
 /// Where an image's record is served: the `Location` of a new image.

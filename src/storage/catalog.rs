@@ -4,7 +4,10 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StorageError;
-use crate::domain::{FileName, ImageId, ImageRecord, ListQuery, Metadata, PageToken, Timestamp};
+use crate::domain::{
+    FileName, ImageId, ImageRecord, ListQuery, Metadata, PageToken, PartPlan, PendingUpload,
+    Timestamp,
+};
 use crate::media::MediaType;
 
 /// Attribute and index names; `setup-localstack.sh` and `template.yaml` create the same.
@@ -22,6 +25,16 @@ pub mod schema {
     pub const SHARD_VALUE: &str = "all";
     pub const BY_CREATED_INDEX: &str = "by_created";
     pub const BY_FILE_NAME_INDEX: &str = "by_file_name";
+    /// Present only on a pending direct upload (`"pending"`), which shares the image's `id`:
+    /// without `shard` and `created_key` it is in neither index, so no listing sees it.
+    pub const STATE: &str = "state";
+    pub const PENDING: &str = "pending";
+    pub const PART_SIZE: &str = "part_size";
+    pub const PART_COUNT: &str = "part_count";
+    pub const MULTIPART_ID: &str = "multipart_id";
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// Epoch seconds: DynamoDB's time to live removes a pending upload nobody completed.
+    pub const TTL: &str = "ttl";
 }
 
 use schema::*;
@@ -32,6 +45,22 @@ use schema::*;
 pub struct Catalog {
     client: Client,
     table: String,
+}
+
+/// What an item of the table is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    Image(ImageRecord),
+    Pending(PendingUpload),
+}
+
+/// What removing an image record found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    Absent,
+    /// The id is a pending upload's, not an image's: nothing was removed.
+    Pending,
 }
 
 /// One page of a listing.
@@ -57,22 +86,7 @@ impl Catalog {
     /// SDK retrying our own write after a lost response (the id is a fresh random UUID), so
     /// it means the first attempt was applied.
     pub async fn insert(&self, record: &ImageRecord) -> Result<(), StorageError> {
-        let metadata = record
-            .metadata
-            .entries()
-            .iter()
-            .map(|(k, v)| (k.clone(), s(v)))
-            .collect();
-        let item = HashMap::from([
-            (ID.to_owned(), s(record.id.to_string())),
-            (FILE_NAME.to_owned(), s(record.file_name.as_str())),
-            (CONTENT_TYPE.to_owned(), s(record.content_type.as_str())),
-            (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
-            (CREATED_AT.to_owned(), s(record.created_at.to_string())),
-            (METADATA.to_owned(), AttributeValue::M(metadata)),
-            (CREATED_KEY.to_owned(), s(record.sort_key().to_string())),
-            (SHARD.to_owned(), s(SHARD_VALUE)),
-        ]);
+        let item = image_item(record);
         let result = self
             .client
             .put_item()
@@ -96,7 +110,16 @@ impl Catalog {
         }
     }
 
+    /// The image record; `None` if there is none (a pending upload is not an image).
     pub async fn get(&self, id: ImageId) -> Result<Option<ImageRecord>, StorageError> {
+        Ok(match self.get_stored(id).await? {
+            Some(Stored::Image(record)) => Some(record),
+            _ => None,
+        })
+    }
+
+    /// Whatever is stored under `id`: an image record or a pending upload.
+    pub async fn get_stored(&self, id: ImageId) -> Result<Option<Stored>, StorageError> {
         let output = self
             .client
             .get_item()
@@ -105,25 +128,111 @@ impl Catalog {
             .consistent_read(true)
             .send()
             .await?;
-        output.item.as_ref().map(decode).transpose()
+        output.item.as_ref().map(decode_stored).transpose()
     }
 
-    /// Removes the record; returns whether one existed.
-    pub async fn remove(&self, id: ImageId) -> Result<bool, StorageError> {
-        let output = self
+    /// Remembers a planned upload, under an id that is new.
+    pub async fn insert_pending(&self, upload: &PendingUpload) -> Result<(), StorageError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(pending_item(upload)))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", ID)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Turns a pending upload into its image record, only if it is still pending: `false`
+    /// when it is not (completed by a racing call or an earlier attempt, or aborted).
+    pub async fn complete(&self, record: &ImageRecord) -> Result<bool, StorageError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(image_item(record)))
+            .condition_expression("#state = :pending")
+            .expression_attribute_names("#state", STATE)
+            .expression_attribute_values(":pending", s(PENDING))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Forgets a pending upload, only if it is still pending; `false` when it was not there
+    /// (or no longer pending). Idempotent.
+    pub async fn remove_pending(&self, id: ImageId) -> Result<bool, StorageError> {
+        let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(ID, s(id.to_string()))
+            .condition_expression("#state = :pending")
+            .expression_attribute_names("#state", STATE)
+            .expression_attribute_values(":pending", s(PENDING))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Removes an image record; says whether there was one. A pending upload under the id is
+    /// left alone (`Removal::Pending`): only `DELETE /uploads/{id}` aborts it.
+    pub async fn remove(&self, id: ImageId) -> Result<Removal, StorageError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(ID, s(id.to_string()))
+            .condition_expression("attribute_not_exists(#state)")
+            .expression_attribute_names("#state", STATE)
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
-            .await?;
-        Ok(output.attributes.is_some_and(|old| !old.is_empty()))
+            .await;
+        match result {
+            Ok(output)
+                if output
+                    .attributes
+                    .as_ref()
+                    .is_some_and(|old| !old.is_empty()) =>
+            {
+                Ok(Removal::Removed)
+            }
+            Ok(_) => Ok(Removal::Absent),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Removal::Pending)
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Every record, page by page (a strongly consistent scan): for operators (`reconcile`),
     /// not requests.
-    pub async fn scan(&self) -> Result<Vec<ImageRecord>, StorageError> {
+    pub async fn scan(&self) -> Result<Vec<Stored>, StorageError> {
         let mut records = Vec::new();
         let mut pages = self
             .client
@@ -134,7 +243,7 @@ impl Catalog {
             .send();
         while let Some(page) = pages.next().await {
             for item in page?.items() {
-                records.push(decode(item)?);
+                records.push(decode_stored(item)?);
             }
         }
         Ok(records)
@@ -203,6 +312,57 @@ impl Catalog {
     }
 }
 
+fn image_item(record: &ImageRecord) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (ID.to_owned(), s(record.id.to_string())),
+        (FILE_NAME.to_owned(), s(record.file_name.as_str())),
+        (CONTENT_TYPE.to_owned(), s(record.content_type.as_str())),
+        (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
+        (CREATED_AT.to_owned(), s(record.created_at.to_string())),
+        (METADATA.to_owned(), metadata_map(&record.metadata)),
+        (CREATED_KEY.to_owned(), s(record.sort_key().to_string())),
+        (SHARD.to_owned(), s(SHARD_VALUE)),
+    ])
+}
+
+fn pending_item(upload: &PendingUpload) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        (ID.to_owned(), s(upload.id.to_string())),
+        (STATE.to_owned(), s(PENDING)),
+        (FILE_NAME.to_owned(), s(upload.file_name.as_str())),
+        (SIZE.to_owned(), AttributeValue::N(upload.size.to_string())),
+        (METADATA.to_owned(), metadata_map(&upload.metadata)),
+        (
+            PART_SIZE.to_owned(),
+            AttributeValue::N(upload.plan.part_size.to_string()),
+        ),
+        (
+            PART_COUNT.to_owned(),
+            AttributeValue::N(upload.plan.count.to_string()),
+        ),
+        (CREATED_AT.to_owned(), s(upload.created_at.to_string())),
+        (EXPIRES_AT.to_owned(), s(upload.expires_at.to_string())),
+        (
+            TTL.to_owned(),
+            AttributeValue::N(upload.expires_at.as_offset().unix_timestamp().to_string()),
+        ),
+    ]);
+    if let Some(multipart_id) = &upload.multipart_id {
+        item.insert(MULTIPART_ID.to_owned(), s(multipart_id));
+    }
+    item
+}
+
+fn metadata_map(metadata: &Metadata) -> AttributeValue {
+    AttributeValue::M(
+        metadata
+            .entries()
+            .iter()
+            .map(|(k, v)| (k.clone(), s(v)))
+            .collect(),
+    )
+}
+
 /// Below every stored `{created_at}#{id}` at `at`: `#` ends the timestamp.
 fn lowest_key_at(at: Timestamp) -> String {
     format!("{at}#")
@@ -211,6 +371,65 @@ fn lowest_key_at(at: Timestamp) -> String {
 /// Above every stored key at `at`: `~` sorts above every character of an id.
 fn highest_key_at(at: Timestamp) -> String {
     format!("{at}#~")
+}
+
+fn decode_stored(item: &HashMap<String, AttributeValue>) -> Result<Stored, StorageError> {
+    if item.get(STATE).is_none() {
+        return decode(item).map(Stored::Image);
+    }
+    decode_pending(item).map(Stored::Pending)
+}
+
+fn decode_pending(item: &HashMap<String, AttributeValue>) -> Result<PendingUpload, StorageError> {
+    let malformed =
+        |what: &str| StorageError::internal(format!("stored upload has a malformed {what}"));
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| malformed(name))
+    };
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| malformed(name))
+    };
+    if text(STATE)? != PENDING {
+        return Err(malformed(STATE));
+    }
+    Ok(PendingUpload {
+        id: text(ID)?.parse().map_err(|_| malformed(ID))?,
+        file_name: FileName::parse(text(FILE_NAME)?.clone()).map_err(|_| malformed(FILE_NAME))?,
+        size: number(SIZE)?,
+        metadata: Metadata::from_stored(decode_metadata(item)?),
+        plan: PartPlan {
+            part_size: number(PART_SIZE)?,
+            count: number(PART_COUNT)?,
+        },
+        multipart_id: item
+            .get(MULTIPART_ID)
+            .map(|v| v.as_s().cloned().map_err(|_| malformed(MULTIPART_ID)))
+            .transpose()?,
+        created_at: Timestamp::parse_stored(text(CREATED_AT)?)
+            .ok_or_else(|| malformed(CREATED_AT))?,
+        expires_at: Timestamp::parse_stored(text(EXPIRES_AT)?)
+            .ok_or_else(|| malformed(EXPIRES_AT))?,
+    })
+}
+
+fn decode_metadata(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<BTreeMap<String, String>, StorageError> {
+    match item.get(METADATA) {
+        None => Ok(BTreeMap::new()),
+        Some(value) => value
+            .as_m()
+            .map_err(|_| StorageError::internal("stored metadata is not a map"))?
+            .iter()
+            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())))
+            .collect::<Result<_, _>>()
+            .map_err(|_| StorageError::internal("stored metadata has a non-string value")),
+    }
 }
 
 /// Turns a stored item back into a record; anything unexpected is a server-side fault.
@@ -232,16 +451,7 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, Storage
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| StorageError::internal("stored record has a malformed size"))?;
-    let metadata = match item.get(METADATA) {
-        None => BTreeMap::new(),
-        Some(value) => value
-            .as_m()
-            .map_err(|_| StorageError::internal("stored metadata is not a map"))?
-            .iter()
-            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())))
-            .collect::<Result<_, _>>()
-            .map_err(|_| StorageError::internal("stored metadata has a non-string value"))?,
-    };
+    let metadata = decode_metadata(item)?;
     Ok(ImageRecord {
         id,
         file_name,

@@ -10,6 +10,7 @@
 mod catalog;
 mod errors;
 mod objects;
+mod uploads;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,9 +21,10 @@ use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-pub use catalog::{Catalog, Page, schema};
+pub use catalog::{Catalog, Page, Removal, Stored, schema};
 pub use errors::{BoxError, StorageError};
-pub use objects::{Listing, Objects};
+pub use objects::{AssembleError, Listing, Objects, PresignedPart};
+pub use uploads::{Completion, Ticket, UploadError};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery};
 
@@ -95,12 +97,21 @@ impl ImageStore {
         self.catalog.get(id).await
     }
 
-    /// The record and the bytes; `None` if either is missing.
-    pub async fn fetch(&self, id: ImageId) -> Result<Option<(ImageRecord, Bytes)>, StorageError> {
-        let Some(record) = self.catalog.get(id).await? else {
-            return Ok(None);
-        };
-        Ok(self.objects.get(id).await?.map(|bytes| (record, bytes)))
+    /// The bytes, whole; `None` if there is no object.
+    pub async fn bytes(&self, id: ImageId) -> Result<Option<Bytes>, StorageError> {
+        self.objects.get(id).await
+    }
+
+    /// A presigned URL of an image's bytes, answered with its type and `disposition`.
+    pub async fn download_url(
+        &self,
+        record: &ImageRecord,
+        disposition: &str,
+        ttl: std::time::Duration,
+    ) -> Result<String, StorageError> {
+        self.objects
+            .presign_get(record.id, record.content_type, disposition, ttl)
+            .await
     }
 
     /// The object's byte stream, for records already looked up.
@@ -108,14 +119,20 @@ impl ImageStore {
         self.objects.stream(id).await
     }
 
-    /// Returns whether a record existed. The object is deleted either way: after a delete
-    /// that removed the record but failed on the object, the repeat must still remove it.
+    /// Returns whether a record existed. The object is deleted either way (after a delete
+    /// that removed the record but failed on the object, the repeat must still remove it),
+    /// unless the id is a pending upload's.
     pub async fn delete(&self, id: ImageId) -> Result<bool, StorageError> {
         let store = self.clone();
         self.run_to_end("delete", id, async move {
-            let existed = store.catalog.remove(id).await?;
-            store.objects.delete(id).await?;
-            Ok(existed)
+            match store.catalog.remove(id).await? {
+                // Its object is the upload's, still being sent: not ours to delete.
+                Removal::Pending => Ok(false),
+                removal => {
+                    store.objects.delete(id).await?;
+                    Ok(removal == Removal::Removed)
+                }
+            }
         })
         .await
     }
@@ -123,12 +140,12 @@ impl ImageStore {
     /// Runs `steps` as a task of its own, so that dropping the caller does not stop it between
     /// two calls; a sequence that outlives its caller is logged with its outcome. A panic in
     /// it is the caller's panic.
-    async fn run_to_end<T: Send + 'static>(
+    async fn run_to_end<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
         &self,
         what: &'static str,
         id: ImageId,
-        steps: impl Future<Output = Result<T, StorageError>> + Send + 'static,
-    ) -> Result<T, StorageError> {
+        steps: impl Future<Output = Result<T, E>> + Send + 'static,
+    ) -> Result<T, E> {
         let abandoned = Arc::new(AtomicBool::new(false));
         let mut watch = Abandoned {
             flag: Arc::clone(&abandoned),

@@ -1,10 +1,15 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use aws_sdk_s3::Client;
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use time::OffsetDateTime;
 
 use super::StorageError;
-use crate::domain::ImageId;
+use crate::domain::{CompletedPart, ImageId};
 use crate::media::MediaType;
 
 /// Every image's object key starts with this; nothing else of the bucket is ours.
@@ -148,9 +153,358 @@ impl Objects {
     }
 }
 
+/// The tag that marks the object of an upload not yet completed: the bucket's lifecycle rule
+/// expires tagged objects, so an upload nobody completes leaves nothing behind.
+pub const PENDING_TAG: &str = "pending=true";
+
+/// A request a client sends straight to S3: presigned for one key, one method and a short
+/// time, with the headers it must carry (they are part of the signature).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PresignedPart {
+    /// From 1; the order of the bytes.
+    pub number: u64,
+    #[schema(example = "PUT")]
+    pub method: String,
+    pub url: String,
+    /// Send exactly these, and keep the `ETag` of the answer.
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Why S3 refused to assemble a multipart upload.
+#[derive(Debug)]
+pub enum AssembleError {
+    /// A part is missing, too small, or its `ETag` is not the one S3 gave: says which.
+    Rejected(String),
+    /// No such multipart upload: already assembled (an earlier attempt whose answer was lost)
+    /// or aborted.
+    Gone,
+    Storage(StorageError),
+}
+
+impl Objects {
+    /// A presigned `PutObject` of exactly `size` bytes, tagged pending.
+    pub async fn presign_put(
+        &self,
+        id: ImageId,
+        size: u64,
+        ttl: Duration,
+    ) -> Result<PresignedPart, StorageError> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .content_length(size as i64)
+            .tagging(PENDING_TAG)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(|e| StorageError::Internal(Box::new(e)))?;
+        Ok(part(1, request))
+    }
+
+    /// Starts a multipart upload whose object will carry the pending tag; returns its id.
+    pub async fn start_multipart(&self, id: ImageId) -> Result<String, StorageError> {
+        let output = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .tagging(PENDING_TAG)
+            .send()
+            .await?;
+        output
+            .upload_id
+            .ok_or_else(|| StorageError::internal("S3 started a multipart upload without an id"))
+    }
+
+    /// A presigned `UploadPart` of exactly `length` bytes.
+    pub async fn presign_part(
+        &self,
+        id: ImageId,
+        multipart_id: &str,
+        number: u64,
+        length: u64,
+        ttl: Duration,
+    ) -> Result<PresignedPart, StorageError> {
+        let request = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .upload_id(multipart_id)
+            .part_number(number as i32)
+            .content_length(length as i64)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(|e| StorageError::Internal(Box::new(e)))?;
+        Ok(part(number, request))
+    }
+
+    pub async fn assemble(
+        &self,
+        id: ImageId,
+        multipart_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<(), AssembleError> {
+        let parts = parts
+            .iter()
+            .map(|p| {
+                aws_sdk_s3::types::CompletedPart::builder()
+                    .part_number(p.number as i32)
+                    .e_tag(&p.etag)
+                    .build()
+            })
+            .collect();
+        let result = self
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .upload_id(multipart_id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await;
+        let Err(error) = result else {
+            return Ok(());
+        };
+        let code = error
+            .as_service_error()
+            .and_then(|e| e.code())
+            .map(str::to_owned);
+        match code.as_deref() {
+            Some("NoSuchUpload") => Err(AssembleError::Gone),
+            Some("InvalidPart" | "InvalidPartOrder" | "EntityTooSmall" | "MalformedXML") => {
+                let message = error
+                    .as_service_error()
+                    .and_then(|e| e.message())
+                    .unwrap_or("a part is missing or its ETag does not match");
+                Err(AssembleError::Rejected(format!(
+                    "{}: {message}",
+                    code.unwrap_or_default()
+                )))
+            }
+            _ => Err(AssembleError::Storage(error.into())),
+        }
+    }
+
+    /// Idempotent: an upload already aborted or assembled is fine.
+    pub async fn abort_multipart(
+        &self,
+        id: ImageId,
+        multipart_id: &str,
+    ) -> Result<(), StorageError> {
+        let result = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .upload_id(multipart_id)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_upload()) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The object's size, if it is there.
+    pub async fn size(&self, id: ImageId) -> Result<Option<u64>, StorageError> {
+        let result = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.content_length.unwrap_or_default().max(0) as u64)),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// The first `len` bytes (fewer if the object is shorter): enough to sniff the type.
+    pub async fn head_bytes(&self, id: ImageId, len: u64) -> Result<Bytes, StorageError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .range(format!("bytes=0-{}", len.saturating_sub(1)))
+            .send()
+            .await?;
+        let data = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unavailable(Box::new(e)))?;
+        Ok(data.into_bytes())
+    }
+
+    /// Drops the pending tag, so the lifecycle rule no longer expires the object.
+    pub async fn keep(&self, id: ImageId) -> Result<(), StorageError> {
+        self.client
+            .delete_object_tagging()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A presigned `GetObject` whose answer carries the service's type and disposition,
+    /// whatever the uploader sent.
+    pub async fn presign_get(
+        &self,
+        id: ImageId,
+        content_type: MediaType,
+        content_disposition: &str,
+        ttl: Duration,
+    ) -> Result<String, StorageError> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key(id))
+            .response_content_type(content_type.as_str())
+            .response_content_disposition(content_disposition)
+            .presigned(presigning(ttl)?)
+            .await
+            .map_err(|e| StorageError::Internal(Box::new(e)))?;
+        Ok(request.uri().to_owned())
+    }
+}
+
+fn presigning(ttl: Duration) -> Result<PresigningConfig, StorageError> {
+    PresigningConfig::expires_in(ttl).map_err(|e| StorageError::Internal(Box::new(e)))
+}
+
+fn part(number: u64, request: aws_sdk_s3::presigning::PresignedRequest) -> PresignedPart {
+    PresignedPart {
+        number,
+        method: request.method().to_owned(),
+        url: request.uri().to_owned(),
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A client that signs with fixed credentials and never sends anything.
+    fn objects() -> Objects {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        Objects::new(Client::from_conf(config), "bucket")
+    }
+
+    fn query(url: &str) -> BTreeMap<String, String> {
+        let (_, query) = url.split_once('?').unwrap();
+        query
+            .split('&')
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap();
+                let decode = |t: &str| {
+                    percent_encoding::percent_decode_str(t)
+                        .decode_utf8()
+                        .unwrap()
+                        .into_owned()
+                };
+                (decode(k), decode(v))
+            })
+            .collect()
+    }
+
+    fn id() -> ImageId {
+        "6f9619ff-8b86-4011-b42d-00c04fc964ff".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_single_put_signs_its_length_its_tag_and_its_expiry() {
+        let part = objects()
+            .presign_put(id(), 1234, Duration::from_secs(900))
+            .await
+            .unwrap();
+        assert_eq!(part.method, "PUT");
+        assert!(
+            part.url
+                .contains("/images/6f9619ff-8b86-4011-b42d-00c04fc964ff?"),
+            "{}",
+            part.url
+        );
+        let query = query(&part.url);
+        let signed: Vec<&str> = query["X-Amz-SignedHeaders"].split(';').collect();
+        for header in ["content-length", "host", "x-amz-tagging"] {
+            assert!(signed.contains(&header), "{header} not signed: {signed:?}");
+        }
+        assert_eq!(query["X-Amz-Expires"], "900");
+        assert!(query["X-Amz-Credential"].starts_with("AKIDEXAMPLE/"));
+        assert_eq!(part.headers["content-length"], "1234");
+        assert_eq!(part.headers["x-amz-tagging"], PENDING_TAG);
+    }
+
+    #[tokio::test]
+    async fn a_part_is_signed_for_its_upload_number_and_length() {
+        let part = objects()
+            .presign_part(id(), "mp-1", 3, 5 << 20, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!((part.method.as_str(), part.number), ("PUT", 3));
+        let query = query(&part.url);
+        assert_eq!(query["partNumber"], "3");
+        assert_eq!(query["uploadId"], "mp-1");
+        assert_eq!(query["X-Amz-Expires"], "60");
+        assert!(
+            query["X-Amz-SignedHeaders"]
+                .split(';')
+                .any(|h| h == "content-length")
+        );
+        assert_eq!(part.headers["content-length"], (5u64 << 20).to_string());
+    }
+
+    #[tokio::test]
+    async fn a_download_url_carries_the_services_headers() {
+        let url = objects()
+            .presign_get(
+                id(),
+                MediaType::Jpeg,
+                "inline; filename=\"a.jpg\"",
+                Duration::from_secs(300),
+            )
+            .await
+            .unwrap();
+        let query = query(&url);
+        assert_eq!(query["response-content-type"], "image/jpeg");
+        assert_eq!(
+            query["response-content-disposition"],
+            "inline; filename=\"a.jpg\""
+        );
+        assert_eq!(query["X-Amz-Expires"], "300");
+    }
 
     #[test]
     fn keys_hold_the_id_and_nothing_else() {

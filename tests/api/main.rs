@@ -21,3 +21,4 @@ mod resilience;
 mod routing;
 mod runtime;
 mod upload;
+mod uploads;

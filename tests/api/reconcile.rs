@@ -136,7 +136,9 @@ async fn the_reconcile_subcommand_reports_and_repairs() {
         "{text}"
     );
     assert!(
-        text.contains("1 orphan objects, 1 ghost records, 0 repaired"),
+        text.contains(
+            "1 orphan objects, 1 ghost records, 0 uploads in progress, 0 expired uploads, 0 repaired"
+        ),
         "{text}"
     );
 
@@ -148,4 +150,56 @@ async fn the_reconcile_subcommand_reports_and_repairs() {
     let wrong = command(&["--frobnicate"]);
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("usage"));
+}
+
+/// A direct upload in progress owns its object until it expires; an expired one is removed
+/// with its object and its multipart upload.
+#[tokio::test]
+async fn uploads_in_progress_are_left_alone_and_expired_ones_removed() {
+    use image_api::domain::{FileName, PartPlan, PendingUpload};
+    use std::time::Duration;
+
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let pending = |expires_in_past: bool| {
+        let now = Timestamp::now();
+        PendingUpload {
+            id: ImageId::new(),
+            file_name: FileName::parse("p.png".into()).unwrap(),
+            size: 4,
+            metadata: Metadata::default(),
+            plan: PartPlan::new(4, 8 << 20),
+            multipart_id: None,
+            created_at: now,
+            expires_at: if expires_in_past {
+                now
+            } else {
+                now.plus(Duration::from_secs(3600))
+            },
+        }
+    };
+    let (live, expired) = (pending(false), pending(true));
+    for upload in [&live, &expired] {
+        store.catalog().insert_pending(upload).await.unwrap();
+        app.s3
+            .put_object()
+            .bucket(&app.bucket)
+            .key(format!("images/{}", upload.id))
+            .body(ByteStream::from(png(4)))
+            .send()
+            .await
+            .unwrap();
+    }
+    let report = app.reconcile(0, false).await;
+    assert_eq!(report.pending_uploads, 1);
+    assert!(report.orphan_objects.is_empty(), "{report:?}");
+    assert_eq!(report.expired_uploads.len(), 1);
+    assert_eq!(report.expired_uploads[0].id, expired.id);
+
+    let repaired = app.reconcile(0, true).await;
+    assert!(repaired.expired_uploads[0].repaired);
+    assert!(app.object(&expired.id.to_string()).await.is_none());
+    assert!(app.record(&expired.id.to_string()).await.is_none());
+    assert!(app.object(&live.id.to_string()).await.is_some());
+    assert!(app.record(&live.id.to_string()).await.is_some());
 }
