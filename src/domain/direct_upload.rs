@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::{FileName, ImageId, InputError, Metadata, Timestamp, excerpt, json};
 
@@ -44,7 +45,7 @@ impl NewUpload {
                 .ok_or_else(|| required("file_name"))?,
         )?;
         let size = members.remove("size").ok_or_else(|| required("size"))?;
-        let size: u64 = serde_json::from_str(size.get()).map_err(|_| {
+        let size = whole_number(size.get()).ok_or_else(|| {
             InputError::InvalidField("`size` must be a whole number of bytes".into())
         })?;
         let metadata = json::metadata(members.remove("metadata"))?;
@@ -62,6 +63,18 @@ impl NewUpload {
             metadata,
         })
     }
+}
+
+/// A JSON number that is a whole number of bytes, `185.0` included (JSON does not tell them
+/// apart, and neither does JSON Schema's `integer`).
+fn whole_number(token: &str) -> Option<u64> {
+    let number: serde_json::Number = serde_json::from_str(token).ok()?;
+    if let Some(n) = number.as_u64() {
+        return Some(n);
+    }
+    let float = number.as_f64()?;
+    // Beyond 2^53 a float no longer names one whole number.
+    (float >= 0.0 && float.fract() == 0.0 && float <= (1u64 << 53) as f64).then_some(float as u64)
 }
 
 /// How an upload's bytes are sent: one presigned `PutObject` when they fit in one part, else
@@ -120,7 +133,11 @@ pub struct CompletedPart {
     #[schema(minimum = 1, maximum = 10000)]
     pub number: u32,
     /// As S3 answered it, quotes included.
-    #[schema(min_length = 1, max_length = 1024)]
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub etag: String,
 }
 
@@ -137,27 +154,44 @@ pub fn completed_parts(body: &[u8]) -> Result<Vec<CompletedPart>, InputError> {
             excerpt(other)
         )));
     }
-    let Some(raw) = members.remove("parts") else {
+    let Some(raw) = members.remove("parts").filter(|raw| raw.get() != "null") else {
         return Ok(Vec::new());
     };
-    let parts: Vec<CompletedPart> = serde_json::from_str(raw.get()).map_err(|_| {
+    let shape = || {
         InputError::InvalidField(
             "`parts` must be a list of {\"number\": 1.., \"etag\": \"...\"} objects".into(),
         )
-    })?;
+    };
+    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| shape())?;
     let mut seen = BTreeSet::new();
-    let mut completed = Vec::with_capacity(parts.len());
-    for CompletedPart { number, etag } in parts {
-        if !(1..=MAX_PARTS as u32).contains(&number) || !seen.insert(number) {
+    let mut completed = Vec::with_capacity(items.len());
+    for item in items {
+        let mut members = json::members(item.get().as_bytes()).map_err(|_| shape())?;
+        let (Some(number), Some(etag)) = (members.remove("number"), members.remove("etag")) else {
+            return Err(shape());
+        };
+        if !members.is_empty() {
+            return Err(shape());
+        }
+        let number = whole_number(number.get())
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (1..=MAX_PARTS as u32).contains(n))
+            .ok_or_else(|| {
+                InputError::InvalidField(format!("part numbers run from 1 to {MAX_PARTS}"))
+            })?;
+        if !seen.insert(number) {
             return Err(InputError::InvalidField(format!(
-                "part numbers must be distinct, from 1 to {MAX_PARTS}; got {number} (again?)"
+                "part numbers must be distinct; {number} is given twice"
             )));
         }
-        if etag.is_empty() || etag.len() > 1024 || etag.chars().any(char::is_control) {
-            return Err(InputError::InvalidField(format!(
-                "part {number}: `etag` must be the ETag S3 answered for it"
-            )));
-        }
+        let etag = serde_json::from_str::<String>(etag.get())
+            .ok()
+            .filter(|e| !e.is_empty() && e.len() <= 1024 && !e.chars().any(char::is_control))
+            .ok_or_else(|| {
+                InputError::InvalidField(format!(
+                    "part {number}: `etag` must be the ETag S3 answered for it"
+                ))
+            })?;
         completed.push(CompletedPart { number, etag });
     }
     completed.sort_by_key(|part| part.number);
@@ -194,6 +228,7 @@ mod tests {
             (br#"{"file_name": "a", "size": 0}"#, "empty_content"),
             (br#"{"file_name": "a", "size": -1}"#, "invalid_field"),
             (br#"{"file_name": "a", "size": 1.5}"#, "invalid_field"),
+            (br#"{"file_name": "a", "size": 1e300}"#, "invalid_field"),
             (br#"{"file_name": "a", "size": "1"}"#, "invalid_field"),
             (br#"{"file_name": "a"}"#, "missing_field"),
             (br#"{"size": 1}"#, "missing_field"),
@@ -258,6 +293,7 @@ mod tests {
         assert_eq!(parts[0].etag, "\"a\"");
         assert!(completed_parts(b"").unwrap().is_empty());
         assert!(completed_parts(b"{}").unwrap().is_empty());
+        assert!(completed_parts(br#"{"parts": null}"#).unwrap().is_empty());
         for bad in [
             &br#"{"parts": [{"number": 1, "etag": "a"}, {"number": 1, "etag": "b"}]}"#[..],
             br#"{"parts": [{"number": 0, "etag": "a"}]}"#,

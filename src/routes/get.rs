@@ -36,8 +36,10 @@ pub struct ImageWithContentUrl {
     content_url: String,
 }
 
-/// The two bodies of `GET /images/{id}`, for the API description.
-#[derive(utoipa::ToSchema)]
+/// The two bodies of `GET /images/{id}`, for the API description (serde's `untagged` is what
+/// tells utoipa the body is one or the other, not wrapped in a variant name).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
 #[allow(dead_code)]
 pub enum ImageBody {
     Inline(ImageWithContent),

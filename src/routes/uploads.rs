@@ -30,9 +30,9 @@ pub struct CreateUpload {
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
     )]
     file_name: String,
-    /// The exact number of bytes that will be sent; at most `MAX_DIRECT_UPLOAD_BYTES` (else
-    /// `413`).
-    #[schema(minimum = 1)]
+    /// The exact number of bytes that will be sent; at most `MAX_DIRECT_UPLOAD_BYTES`, a
+    /// setting of at most 5 GiB (else `413`).
+    #[schema(minimum = 1, maximum = 5368709120_u64)]
     size: u64,
     #[schema(schema_with = crate::domain::metadata_schema)]
     metadata: Option<std::collections::BTreeMap<String, String>>,
