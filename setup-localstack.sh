@@ -42,6 +42,14 @@ else
   fi
   echo "bucket $BUCKET: created"
 fi
+# As template.yaml: direct uploads nobody completes are aborted, and their objects expire.
+awsx s3api put-bucket-lifecycle-configuration --bucket "$BUCKET" --lifecycle-configuration '{
+  "Rules": [
+    {"ID": "AbortUnfinishedMultipartUploads", "Status": "Enabled", "Filter": {"Prefix": "images/"},
+     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}},
+    {"ID": "ExpireUploadsNeverCompleted", "Status": "Enabled",
+     "Filter": {"Tag": {"Key": "pending", "Value": "true"}}, "Expiration": {"Days": 2}}
+  ]}' >/dev/null
 
 if awsx dynamodb describe-table --table-name "$TABLE" >/dev/null 2>&1; then
   echo "table $TABLE: exists"
@@ -67,6 +75,9 @@ for _ in $(seq 1 60); do
   status=$(awsx dynamodb describe-table --table-name "$TABLE" --query 'Table.TableStatus' --output text)
   if [ "$status" = "ACTIVE" ]; then
     echo "table $TABLE: ACTIVE"
+    # As template.yaml: pending direct uploads expire by `ttl` (an error means it is already on).
+    awsx dynamodb update-time-to-live --table-name "$TABLE" \
+      --time-to-live-specification Enabled=true,AttributeName=ttl >/dev/null 2>&1 || true
     exit 0
   fi
   sleep 1
