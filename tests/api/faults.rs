@@ -195,3 +195,110 @@ async fn faulty_s3_and_dynamodb_together_lose_nothing() {
     })
     .await;
 }
+
+/// Direct uploads completed while S3 and DynamoDB fail a share of requests: every completion
+/// answers a record it made (or one made before), or a prompt 5xx problem; repeated once the
+/// faults stop, every one converges on exactly one image with the bytes that were sent.
+#[tokio::test]
+async fn completing_direct_uploads_under_faults_makes_each_image_once() {
+    let proxy = FaultyProxy::start(&moto_endpoint()).await;
+    let app = spawn_app_at(&proxy.endpoint, &[("DIRECT_UPLOAD_PART_BYTES", "5242880")]).await;
+    app.create_resources().await;
+
+    // Plans and parts go through cleanly; the faults are for `complete`.
+    let mut uploads = Vec::new();
+    for i in 0..40usize {
+        let len = if i < 2 {
+            6 * 1024 * 1024
+        } else {
+            2000 + i * 997
+        };
+        let mut bytes = png(len);
+        bytes.truncate(len);
+        let plan: serde_json::Value = app
+            .http
+            .post(app.url("/uploads"))
+            .json(&serde_json::json!({"file_name": format!("d{i}.png"), "size": len}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let part_size = plan["part_size"].as_u64().unwrap() as usize;
+        let mut parts = Vec::new();
+        for part in plan["parts"].as_array().unwrap() {
+            let number = part["number"].as_u64().unwrap() as usize;
+            let slice = bytes[(number - 1) * part_size..(number * part_size).min(len)].to_vec();
+            let response = app
+                .http
+                .put(part["url"].as_str().unwrap())
+                .header("x-amz-tagging", "pending=true")
+                .body(slice)
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+            parts.push(serde_json::json!({"number": number, "etag": etag}));
+        }
+        let id = plan["id"].as_str().unwrap().to_owned();
+        uploads.push((id, bytes, serde_json::json!({"parts": parts})));
+    }
+
+    proxy.set(Plan {
+        s3: 0.3,
+        dynamodb: 0.2,
+    });
+    let complete = |id: &str, parts: &serde_json::Value| {
+        app.http
+            .post(app.url(&format!("/uploads/{id}/complete")))
+            .json(parts)
+            .send()
+    };
+    let first = futures_util::stream::iter(&uploads)
+        .map(|(id, _, parts)| async move {
+            let started = Instant::now();
+            let response = complete(id, parts).await.unwrap();
+            (id.clone(), outcome(started, response).await)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    let injected = proxy.injected.load(std::sync::atomic::Ordering::Relaxed);
+    proxy.set(Plan::default());
+    assert!(injected > 5, "the proxy injected only {injected} faults");
+
+    let mut made: HashMap<String, serde_json::Value> = HashMap::new();
+    for (id, o) in &first {
+        check_failure("complete", o);
+        assert!(
+            matches!(o.status, 200 | 201 | 500 | 503),
+            "complete of {id} answered {}: {}",
+            o.status,
+            o.body
+        );
+        if o.status < 300 {
+            made.insert(id.clone(), o.body.clone());
+        }
+    }
+    for (id, bytes, parts) in &uploads {
+        let again = complete(id, parts).await.unwrap();
+        let status = again.status().as_u16();
+        let record: serde_json::Value = again.json().await.unwrap();
+        assert!(matches!(status, 200 | 201), "{id}: {status} {record}");
+        if let Some(earlier) = made.get(id) {
+            assert_eq!(status, 200, "{id} was made before");
+            assert_eq!(&record, earlier, "{id}: a second image");
+        }
+        let served = app.get(&format!("/images/{id}/content")).await;
+        assert_eq!(served.status(), 200);
+        assert!(
+            served.bytes().await.unwrap()[..] == bytes[..],
+            "{id} changed"
+        );
+    }
+    let listed: serde_json::Value = app.get("/images?limit=100").await.json().await.unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), uploads.len());
+    assert_consistent(&app).await;
+}
