@@ -40,7 +40,7 @@ def free_port():
 
 
 def png(size):
-    head = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+    head = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0"
     return head + os.urandom(size - len(head))
 
 

@@ -43,7 +43,7 @@ def main():
     rng = random.Random(20261125)
 
     def image(size):
-        head = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+        head = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0"
         return head + rng.randbytes(size)
 
     def one(conn):

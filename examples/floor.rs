@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use image_api::media::MediaType;
 
 fn payload(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0".to_vec();
     let mut state = 0x2545_f491_u32;
     bytes.extend((bytes.len()..len).map(|_| {
         state ^= state << 13;

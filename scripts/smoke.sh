@@ -43,11 +43,14 @@ request DELETE "/images/$id" 404
 
 # A photo too large for the API's own body, sent straight to S3 in parts (scripts/upload-large.sh).
 if command -v jq >/dev/null; then
-  { printf '\xff\xd8\xff\xe0'; head -c $((9 * 1024 * 1024)) /dev/urandom; } >"$work/photo.jpg"
+  # A JPEG frame header (4000 x 3000) and 9 MiB of noise: its size is all the service reads.
+  { printf '\xff\xd8\xff\xc0\x00\x11\x08\x0b\xb8\x0f\xa0\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01'
+    head -c $((9 * 1024 * 1024)) /dev/urandom; } >"$work/photo.jpg"
   API_CURL_ARGS="${SMOKE_CURL_ARGS:-}" "$(dirname "$0")/upload-large.sh" "$work/photo.jpg" "$base" >"$work/body" ||
     fail "direct upload failed"
   id=$(field id)
   [ "$(field content_type)" = "image/jpeg" ] || fail "direct upload: wrong content_type"
+  [ "$(field width)x$(field height)" = "4000x3000" ] || fail "direct upload: wrong dimensions"
   echo "ok  direct upload of $(wc -c <"$work/photo.jpg") bytes -> $id"
   request GET "/images/$id/content" 200 -L
   cmp -s "$work/body" "$work/photo.jpg" || fail "direct upload: downloaded bytes differ"

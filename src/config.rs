@@ -8,6 +8,8 @@ pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
 /// Direct uploads (presigned, straight to S3): the largest, the preferred part size, and how
 /// long a planned upload and its URLs stay valid.
+/// Images whose header declares more pixels are refused before anything decodes them.
+pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 pub const DEFAULT_MAX_DIRECT_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_UPLOAD_PART_BYTES: u64 = 8 * 1024 * 1024;
 pub const DEFAULT_UPLOAD_TTL_SECS: u64 = 3600;
@@ -43,6 +45,7 @@ pub struct Config {
     pub use_test_credentials: bool,
     pub max_upload_bytes: usize,
     pub bind_addr: SocketAddr,
+    pub max_pixels: u64,
     pub max_direct_upload_bytes: u64,
     pub upload_part_bytes: u64,
     pub upload_ttl: std::time::Duration,
@@ -115,6 +118,7 @@ impl Config {
                 })
             }
         };
+        let max_pixels = positive("MAX_PIXELS", DEFAULT_MAX_PIXELS as usize, "pixels")? as u64;
         let max_direct_upload_bytes = bounded(
             "MAX_DIRECT_UPLOAD_BYTES",
             DEFAULT_MAX_DIRECT_UPLOAD_BYTES,
@@ -166,6 +170,7 @@ impl Config {
             use_test_credentials,
             max_upload_bytes,
             bind_addr,
+            max_pixels,
             max_direct_upload_bytes,
             upload_part_bytes,
             upload_ttl,

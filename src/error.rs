@@ -57,6 +57,8 @@ pub const CODES: &[&str] = &[
     "invalid_query",
     "invalid_token",
     "invalid_id",
+    "too_many_pixels",
+    "unreadable_image",
     "not_found",
     "unreadable_body",
     "request_timeout",
@@ -80,6 +82,7 @@ impl ApiError {
             | Self::UnreadableBody => StatusCode::BAD_REQUEST,
             Self::Input(PayloadTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Input(UnsupportedMediaType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Input(TooManyPixels { .. } | UnreadableImage) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
@@ -106,6 +109,8 @@ impl ApiError {
                 InvalidQuery(_) => "invalid_query",
                 InvalidToken(_) => "invalid_token",
                 InvalidId(_) => "invalid_id",
+                TooManyPixels { .. } => "too_many_pixels",
+                UnreadableImage => "unreadable_image",
             },
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
@@ -142,7 +147,7 @@ impl From<UploadError> for ApiError {
                 "no upload with this id: never planned, expired, aborted or refused".into(),
             ),
             UploadError::Incomplete(why) => Self::UploadIncomplete(why),
-            UploadError::NotAnImage => Self::Input(InputError::UnsupportedMediaType),
+            UploadError::Refused(refused) => Self::Input(refused),
             UploadError::Completed => Self::UploadCompleted,
             UploadError::Storage(error) => error.into(),
         }
@@ -235,6 +240,11 @@ mod tests {
             InputError::InvalidQuery(String::new()),
             InputError::InvalidToken(""),
             InputError::InvalidId(String::new()),
+            InputError::TooManyPixels {
+                pixels: 2,
+                limit: 1,
+            },
+            InputError::UnreadableImage,
         ];
         let all = input.into_iter().map(ApiError::from).chain([
             ApiError::NotFound(String::new()),

@@ -2,6 +2,7 @@
 //! `app` builds the one router both entry points serve, so tests exercise exactly that.
 
 pub mod config;
+pub mod dimensions;
 pub mod domain;
 pub mod error;
 pub mod lambda_env;

@@ -8,8 +8,8 @@ const MAX: usize = 4096;
 
 fuzz_target!(|data: &[u8]| {
     for result in [
-        NewImage::from_json(data, MAX),
-        NewImage::from_raw(bytes_of(data), Some("f.png".into()), MAX),
+        NewImage::from_json(data, MAX, u64::MAX),
+        NewImage::from_raw(bytes_of(data), Some("f.png".into()), MAX, u64::MAX),
     ] {
         match result {
             Ok(image) => assert!(!image.content.is_empty() && image.content.len() <= MAX),

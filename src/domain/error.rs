@@ -25,6 +25,14 @@ pub enum InputError {
     InvalidQuery(String),
     #[error("`next_token` was not issued by this API for this query: {0}")]
     InvalidToken(&'static str),
+    #[error(
+        "the image has {pixels} pixels, more than the limit of {limit}: it would take too much memory to process"
+    )]
+    TooManyPixels { pixels: u64, limit: u64 },
+    #[error(
+        "the image's header could not be read, so neither its size nor its content can be trusted"
+    )]
+    UnreadableImage,
     #[error("the image id must be a UUID, got {0:?}")]
     InvalidId(String),
 }

@@ -34,4 +34,6 @@ pub(crate) fn excerpt(raw: &str) -> String {
 /// Faulted upload bodies, for the tests of every path an upload body takes.
 #[cfg(test)]
 pub(crate) use upload::tests as upload_bodies;
-pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, json_body_limit, metadata_schema};
+pub use upload::{
+    NewImage, PIXEL_PNG_BASE64, UploadRequest, inspect, json_body_limit, metadata_schema,
+};

@@ -1,6 +1,7 @@
 use serde::{Serialize, Serializer};
 
 use super::{FileName, ImageId, Metadata, SortKey, Timestamp};
+use crate::dimensions::Dimensions;
 use crate::media::MediaType;
 
 /// What the API stores and returns about one image (never its bytes).
@@ -26,10 +27,24 @@ pub struct ImageRecord {
     pub created_at: Timestamp,
     #[schema(schema_with = super::upload::metadata_schema)]
     pub metadata: Metadata,
+    /// As displayed, after the EXIF orientation; absent on records written before the API
+    /// read them (see the README).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub height: Option<u32>,
 }
 
 impl ImageRecord {
-    pub fn new(file_name: FileName, media: MediaType, size: usize, metadata: Metadata) -> Self {
+    pub fn new(
+        file_name: FileName,
+        media: MediaType,
+        size: usize,
+        dimensions: Dimensions,
+        metadata: Metadata,
+    ) -> Self {
         Self {
             id: ImageId::new(),
             file_name,
@@ -37,6 +52,8 @@ impl ImageRecord {
             size: size as u64,
             created_at: Timestamp::now(),
             metadata,
+            width: Some(dimensions.width),
+            height: Some(dimensions.height),
         }
     }
 

@@ -9,6 +9,7 @@ use super::{
     FileName, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, excerpt,
 };
 use super::{InputError, json};
+use crate::dimensions::{self, Dimensions};
 use crate::media::MediaType;
 
 /// Room in a JSON upload body for everything but the base64 text: `file_name` (255
@@ -76,13 +77,30 @@ pub const NO_CONTROL_CHARACTERS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 /// A 1×1 PNG, for examples.
 pub const PIXEL_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";
 
-/// A valid upload: a named, recognised, non-empty image within the size limit.
+/// A valid upload: a named, recognised, non-empty image within the size limit, whose header
+/// gave its dimensions.
 #[derive(Debug)]
 pub struct NewImage {
     pub file_name: FileName,
     pub media: MediaType,
+    pub dimensions: Dimensions,
     pub content: Bytes,
     pub metadata: Metadata,
+}
+
+/// The type and displayed size of an image's bytes (all of them, or enough of the first), or
+/// why they are refused: not a supported image, a header that cannot be read, or more pixels
+/// than `max_pixels`, judged before anything decodes a pixel.
+pub fn inspect(head: &[u8], max_pixels: u64) -> Result<(MediaType, Dimensions), InputError> {
+    let media = MediaType::sniff(head).ok_or(InputError::UnsupportedMediaType)?;
+    let dimensions = dimensions::read(head, media).map_err(|_| InputError::UnreadableImage)?;
+    if dimensions.pixels() > max_pixels {
+        return Err(InputError::TooManyPixels {
+            pixels: dimensions.pixels(),
+            limit: max_pixels,
+        });
+    }
+    Ok((media, dimensions))
 }
 
 /// Largest JSON body that can carry an image of `max_bytes` decoded bytes.
@@ -97,7 +115,7 @@ impl NewImage {
     /// decoded whole by the strict standard decoder into one buffer of exactly the decoded
     /// size; then the bytes are judged like a raw upload's. docs/design-decisions.md says why
     /// there is no faster path.
-    pub fn from_json(body: &[u8], max_bytes: usize) -> Result<Self, InputError> {
+    pub fn from_json(body: &[u8], max_bytes: usize, max_pixels: u64) -> Result<Self, InputError> {
         let members = json::members(body)?;
         let mut fields = Fields::default();
         for (key, value) in members {
@@ -122,7 +140,7 @@ impl NewImage {
             .content
             .ok_or_else(|| InputError::MissingField("the field `content` is required".into()))?;
         let content = decode_base64(&string_text(content)?)?;
-        Self::new(file_name, content, metadata, max_bytes)
+        Self::new(file_name, content, metadata, max_bytes, max_pixels)
     }
 
     /// A raw body is the image itself; its name comes from the `file_name` query parameter.
@@ -130,6 +148,7 @@ impl NewImage {
         body: Bytes,
         file_name: Option<String>,
         max_bytes: usize,
+        max_pixels: u64,
     ) -> Result<Self, InputError> {
         let file_name = file_name.ok_or_else(|| {
             InputError::MissingField(
@@ -141,6 +160,7 @@ impl NewImage {
             body,
             Metadata::default(),
             max_bytes,
+            max_pixels,
         )
     }
 
@@ -149,6 +169,7 @@ impl NewImage {
         content: Bytes,
         metadata: Metadata,
         max_bytes: usize,
+        max_pixels: u64,
     ) -> Result<Self, InputError> {
         if content.is_empty() {
             return Err(InputError::EmptyContent);
@@ -156,10 +177,11 @@ impl NewImage {
         if content.len() > max_bytes {
             return Err(InputError::PayloadTooLarge { limit: max_bytes });
         }
-        let media = MediaType::sniff(&content).ok_or(InputError::UnsupportedMediaType)?;
+        let (media, dimensions) = inspect(&content, max_pixels)?;
         Ok(Self {
             file_name,
             media,
+            dimensions,
             content,
             metadata,
         })
@@ -215,10 +237,10 @@ pub(crate) mod tests {
 
     use super::*;
 
-    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0";
 
     fn json(value: serde_json::Value) -> Result<NewImage, InputError> {
-        NewImage::from_json(value.to_string().as_bytes(), 1024)
+        NewImage::from_json(value.to_string().as_bytes(), 1024, u64::MAX)
     }
 
     fn code(result: Result<NewImage, InputError>) -> &'static str {
@@ -247,7 +269,7 @@ pub(crate) mod tests {
             r#"{{"file_name": "caf\u00e9.png", "content": "{}"}}"#,
             content.replace('/', "\\/")
         );
-        let image = NewImage::from_json(body.as_bytes(), 1024).unwrap();
+        let image = NewImage::from_json(body.as_bytes(), 1024, u64::MAX).unwrap();
         assert_eq!(image.file_name.as_str(), "café.png");
         assert_eq!(STANDARD.encode(&image.content), content);
     }
@@ -268,14 +290,14 @@ pub(crate) mod tests {
             format!(r#"{{"file_name": "a", "content": "{png}", "con\u0074ent": "{png}"}}"#),
         ] {
             assert_eq!(
-                code(NewImage::from_json(body.as_bytes(), 1024)),
+                code(NewImage::from_json(body.as_bytes(), 1024, u64::MAX)),
                 "invalid_json",
                 "{body}"
             );
         }
         // A syntax error after the repeat is still reported as one (the same code either way).
         let body = format!(r#"{{"content": "{png}", "content": "{png}", }}"#);
-        match NewImage::from_json(body.as_bytes(), 1024) {
+        match NewImage::from_json(body.as_bytes(), 1024, u64::MAX) {
             Err(InputError::InvalidJson(detail)) => assert!(!detail.contains("more than once")),
             other => panic!("{other:?}"),
         }
@@ -285,10 +307,13 @@ pub(crate) mod tests {
     fn names_each_kind_of_mistake() {
         let png = STANDARD.encode(PNG);
         assert_eq!(
-            code(NewImage::from_json(b"{\"file_name\":", 1024)),
+            code(NewImage::from_json(b"{\"file_name\":", 1024, u64::MAX)),
             "invalid_json"
         );
-        assert_eq!(code(NewImage::from_json(b"[1]", 1024)), "invalid_json");
+        assert_eq!(
+            code(NewImage::from_json(b"[1]", 1024, u64::MAX)),
+            "invalid_json"
+        );
         assert_eq!(
             code(json(serde_json::json!({"content": png}))),
             "missing_field"
@@ -342,22 +367,23 @@ pub(crate) mod tests {
         let body =
             serde_json::json!({"file_name": "a", "content": STANDARD.encode(&exact)}).to_string();
         assert!(body.len() <= json_body_limit(1024));
-        assert!(NewImage::from_json(body.as_bytes(), 1024).is_ok());
+        assert!(NewImage::from_json(body.as_bytes(), 1024, u64::MAX).is_ok());
         let escaped = body.replace('/', "\\/");
         assert!(escaped.len() > body.len());
-        assert!(NewImage::from_json(escaped.as_bytes(), 1024).is_ok());
+        assert!(NewImage::from_json(escaped.as_bytes(), 1024, u64::MAX).is_ok());
         exact.push(0);
         let body =
             serde_json::json!({"file_name": "a", "content": STANDARD.encode(&exact)}).to_string();
         assert_eq!(
-            code(NewImage::from_json(body.as_bytes(), 1024)),
+            code(NewImage::from_json(body.as_bytes(), 1024, u64::MAX)),
             "payload_too_large"
         );
         assert_eq!(
             code(NewImage::from_raw(
                 Bytes::from(exact),
                 Some("a".into()),
-                1024
+                1024,
+                u64::MAX
             )),
             "payload_too_large"
         );
@@ -366,18 +392,29 @@ pub(crate) mod tests {
     #[test]
     fn raw_uploads_need_a_name() {
         assert_eq!(
-            code(NewImage::from_raw(Bytes::from_static(PNG), None, 1024)),
+            code(NewImage::from_raw(
+                Bytes::from_static(PNG),
+                None,
+                1024,
+                u64::MAX
+            )),
             "missing_field"
         );
         assert_eq!(
-            code(NewImage::from_raw(Bytes::new(), Some("a".into()), 1024)),
+            code(NewImage::from_raw(
+                Bytes::new(),
+                Some("a".into()),
+                1024,
+                u64::MAX
+            )),
             "empty_content"
         );
         assert_eq!(
             code(NewImage::from_raw(
                 Bytes::from_static(PNG),
                 Some("a".into()),
-                1024
+                1024,
+                u64::MAX
             )),
             "ok"
         );
@@ -399,9 +436,9 @@ pub(crate) mod tests {
             Ok(bytes) if bytes.len() > max => {
                 format!("{:?}", InputError::PayloadTooLarge { limit: max })
             }
-            Ok(bytes) => match MediaType::sniff(&bytes) {
-                None => format!("{:?}", InputError::UnsupportedMediaType),
-                Some(media) => format!("stored {media:?} {}", STANDARD.encode(bytes)),
+            Ok(bytes) => match inspect(&bytes, u64::MAX) {
+                Err(error) => format!("{error:?}"),
+                Ok((media, _)) => format!("stored {media:?} {}", STANDARD.encode(bytes)),
             },
         }
     }
@@ -506,7 +543,7 @@ pub(crate) mod tests {
         fn accepts_exactly_what_a_strict_decode_accepts(text in faulted_text()) {
             for max in [usize::MAX, text.len() / 2] {
                 let body = envelope(&text);
-                prop_assert_eq!(outcome(NewImage::from_json(&body, max)), oracle(&text, max));
+                prop_assert_eq!(outcome(NewImage::from_json(&body, max, u64::MAX)), oracle(&text, max));
             }
         }
     }
@@ -519,7 +556,10 @@ pub(crate) mod tests {
         let text = STANDARD.encode(&data).into_bytes();
         let body = envelope(&text);
         assert!(body.len() <= json_body_limit(MAX));
-        assert_eq!(outcome(NewImage::from_json(&body, MAX)), oracle(&text, MAX));
+        assert_eq!(
+            outcome(NewImage::from_json(&body, MAX, u64::MAX)),
+            oracle(&text, MAX)
+        );
         let len = text.len();
         let seams = [
             0,
@@ -541,7 +581,7 @@ pub(crate) mod tests {
             faulted.splice(*at..(*at + 1).min(text.len()), fault.iter().copied());
             let body = envelope(&faulted);
             assert_eq!(
-                outcome(NewImage::from_json(&body, MAX)),
+                outcome(NewImage::from_json(&body, MAX, u64::MAX)),
                 oracle(&faulted, MAX),
                 "{:?} at {at}",
                 String::from_utf8_lossy(fault)

@@ -128,8 +128,8 @@ mod tests {
                 .unwrap();
             prop_assert_eq!(&read[..], &body[..]);
             prop_assert_eq!(
-                outcome(NewImage::from_json(&read, max)),
-                outcome(NewImage::from_json(&body, max))
+                outcome(NewImage::from_json(&read, max, u64::MAX)),
+                outcome(NewImage::from_json(&body, max, u64::MAX))
             );
         }
     }

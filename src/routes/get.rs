@@ -264,6 +264,10 @@ mod tests {
             crate::domain::FileName::parse("a\"b.png".into()).unwrap(),
             crate::media::MediaType::Png,
             5,
+            crate::dimensions::Dimensions {
+                width: 3,
+                height: 2,
+            },
             crate::domain::Metadata::default(),
         );
         for bytes in [&b""[..], b"x", b"xy", b"xyz", b"\x89PNG\r"] {

@@ -37,6 +37,7 @@ use crate::state::AppState;
             )),
         (status = 413, description = "The image exceeds MAX_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The bytes are not a supported image", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels (`too_many_pixels`), or cannot be read (`unreadable_image`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn upload(
@@ -49,17 +50,23 @@ pub async fn upload(
     let pause = state.config.client_timeout;
     let image = if is_json(&headers) {
         let bytes = read_body(body, &headers, json_body_limit(max), max, pause).await?;
-        NewImage::from_json(&bytes, max)?
+        NewImage::from_json(&bytes, max, state.config.max_pixels)?
     } else {
         let mut found = query_string::parameters(uri.query(), &["file_name"])?;
         let bytes = read_body(body, &headers, max, max, pause).await?;
-        NewImage::from_raw(bytes, found.remove("file_name"), max)?
+        NewImage::from_raw(
+            bytes,
+            found.remove("file_name"),
+            max,
+            state.config.max_pixels,
+        )?
     };
 
     let record = ImageRecord::new(
         image.file_name,
         image.media,
         image.content.len(),
+        image.dimensions,
         image.metadata,
     );
     state.store.create(&record, image.content).await?;

@@ -124,6 +124,7 @@ pub async fn create(
         (status = 404, description = "No such upload: never planned, expired, aborted or refused", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Parts are missing, or the bytes are not the declared size (`upload_incomplete`); the detail says which", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The bytes are not a supported image; they are deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels, or cannot be read; the bytes are deleted", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn complete(
@@ -135,7 +136,8 @@ pub async fn complete(
     let timeout = state.config.client_timeout;
     let body = read_body(body, &headers, BODY_LIMIT, BODY_LIMIT, timeout).await?;
     let parts = completed_parts(&body)?;
-    let (status, record) = match state.store.complete_upload(id, parts).await? {
+    let max_pixels = state.config.max_pixels;
+    let (status, record) = match state.store.complete_upload(id, parts, max_pixels).await? {
         Completion::Created(record) => (StatusCode::CREATED, record),
         Completion::Already(record) => (StatusCode::OK, record),
     };

@@ -16,6 +16,9 @@ pub mod schema {
     pub const FILE_NAME: &str = "file_name";
     pub const CONTENT_TYPE: &str = "content_type";
     pub const SIZE: &str = "size";
+    /// Displayed dimensions; absent on records written before they were read.
+    pub const WIDTH: &str = "width";
+    pub const HEIGHT: &str = "height";
     pub const CREATED_AT: &str = "created_at";
     pub const METADATA: &str = "metadata";
     /// `{created_at}#{id}`: sort key of both indexes.
@@ -313,7 +316,7 @@ impl Catalog {
 }
 
 fn image_item(record: &ImageRecord) -> HashMap<String, AttributeValue> {
-    HashMap::from([
+    let mut item = HashMap::from([
         (ID.to_owned(), s(record.id.to_string())),
         (FILE_NAME.to_owned(), s(record.file_name.as_str())),
         (CONTENT_TYPE.to_owned(), s(record.content_type.as_str())),
@@ -322,7 +325,13 @@ fn image_item(record: &ImageRecord) -> HashMap<String, AttributeValue> {
         (METADATA.to_owned(), metadata_map(&record.metadata)),
         (CREATED_KEY.to_owned(), s(record.sort_key().to_string())),
         (SHARD.to_owned(), s(SHARD_VALUE)),
-    ])
+    ]);
+    for (name, value) in [(WIDTH, record.width), (HEIGHT, record.height)] {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), AttributeValue::N(value.to_string()));
+        }
+    }
+    item
 }
 
 fn pending_item(upload: &PendingUpload) -> HashMap<String, AttributeValue> {
@@ -460,7 +469,26 @@ fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, Storage
         size,
         created_at,
         metadata: Metadata::from_stored(metadata),
+        width: dimension(item, WIDTH)?,
+        height: dimension(item, HEIGHT)?,
     })
+}
+
+fn dimension(
+    item: &HashMap<String, AttributeValue>,
+    name: &str,
+) -> Result<Option<u32>, StorageError> {
+    item.get(name)
+        .map(|value| {
+            value
+                .as_n()
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    StorageError::internal(format!("stored record has a malformed {name}"))
+                })
+        })
+        .transpose()
 }
 
 #[cfg(test)]

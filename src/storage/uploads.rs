@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use super::{AssembleError, ImageStore, PresignedPart, StorageError, Stored};
 use crate::domain::{
-    CompletedPart, ImageId, ImageRecord, NewUpload, PartPlan, PendingUpload, Timestamp,
+    CompletedPart, ImageId, ImageRecord, InputError, NewUpload, PartPlan, PendingUpload, Timestamp,
+    inspect,
 };
-use crate::media::MediaType;
 
-/// Enough of the first bytes to sniff every supported type (ISO-BMFF brands included).
-const SNIFF_BYTES: u64 = 4096;
+/// Enough of the first bytes for the type and the header with the dimensions: camera files put
+/// them before the preview images they carry.
+const HEAD_BYTES: u64 = 1024 * 1024;
 
 /// A planned upload and the requests that send its bytes.
 #[derive(Debug)]
@@ -40,9 +41,10 @@ pub enum UploadError {
     /// Not all of the bytes are there, or not the declared number of them: says which.
     #[error("{0}")]
     Incomplete(String),
-    /// The bytes are not a supported image; they have been deleted.
-    #[error("the uploaded bytes are not a supported image")]
-    NotAnImage,
+    /// The bytes are not a supported image, or one too large to process; they have been
+    /// deleted.
+    #[error(transparent)]
+    Refused(InputError),
     #[error("the upload is completed: delete the image instead")]
     Completed,
     #[error(transparent)]
@@ -131,10 +133,11 @@ impl ImageStore {
         &self,
         id: ImageId,
         parts: Vec<CompletedPart>,
+        max_pixels: u64,
     ) -> Result<Completion, UploadError> {
         let store = self.clone();
         self.run_to_end("upload completion", id, async move {
-            store.complete_now(id, parts).await
+            store.complete_now(id, parts, max_pixels).await
         })
         .await
     }
@@ -143,6 +146,7 @@ impl ImageStore {
         &self,
         id: ImageId,
         parts: Vec<CompletedPart>,
+        max_pixels: u64,
     ) -> Result<Completion, UploadError> {
         let upload = match self.catalog.get_stored(id).await? {
             None => return Err(UploadError::NotFound),
@@ -183,10 +187,13 @@ impl ImageStore {
                 upload.size
             )));
         }
-        let head = self.objects.head_bytes(id, SNIFF_BYTES).await?;
-        let Some(media) = MediaType::sniff(&head) else {
-            self.discard(&upload).await?;
-            return Err(UploadError::NotAnImage);
+        let head = self.objects.head_bytes(id, HEAD_BYTES).await?;
+        let (media, dimensions) = match inspect(&head, max_pixels) {
+            Ok(found) => found,
+            Err(refused) => {
+                self.discard(&upload).await?;
+                return Err(UploadError::Refused(refused));
+            }
         };
 
         self.objects.keep(id).await?;
@@ -197,6 +204,8 @@ impl ImageStore {
             size,
             created_at: Timestamp::now(),
             metadata: upload.metadata,
+            width: Some(dimensions.width),
+            height: Some(dimensions.height),
         };
         if self.catalog.complete(&record).await? {
             return Ok(Completion::Created(record));

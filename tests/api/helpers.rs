@@ -302,7 +302,7 @@ impl TestApp {
 
 /// Bytes that sniff as PNG: the signature, then `len` bytes of filler.
 pub fn png(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0".to_vec();
     bytes.extend((0..len).map(|i| (i % 251) as u8));
     bytes
 }
@@ -358,6 +358,9 @@ pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {
         size: bytes.len() as u64,
         created_at: Timestamp::parse_stored(created_at).expect("stored timestamp format"),
         metadata: Metadata::default(),
+        // As records written before dimensions were read.
+        width: None,
+        height: None,
     };
     store.create(&record, bytes.into()).await.unwrap();
     record.id.to_string()

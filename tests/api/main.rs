@@ -5,6 +5,7 @@
 mod helpers;
 
 mod delete;
+mod dimensions;
 mod edge;
 mod faults;
 mod hardening;

@@ -98,7 +98,7 @@ proptest! {
 
     #[test]
     fn upload_bodies_parse_or_are_a_documented_4xx(body in proptest::collection::vec(any::<u8>(), 0..256)) {
-        if let Err(error) = NewImage::from_json(&body, 1024).map_err(api) {
+        if let Err(error) = NewImage::from_json(&body, 1024, u64::MAX).map_err(api) {
             prop_assert!(is_client_error(&error), "{}", error.code());
         }
     }
@@ -113,7 +113,7 @@ proptest! {
         if let Some(metadata) = metadata {
             body["metadata"] = serde_json::to_value(metadata).unwrap();
         }
-        if let Err(error) = NewImage::from_json(body.to_string().as_bytes(), 1024).map_err(api) {
+        if let Err(error) = NewImage::from_json(body.to_string().as_bytes(), 1024, u64::MAX).map_err(api) {
             prop_assert!(matches!(error.code(), "invalid_field" | "missing_field" | "invalid_base64" | "empty_content" | "unsupported_media_type" | "payload_too_large"), "{}", error.code());
         }
     }

@@ -28,6 +28,9 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
         size: 4,
         created_at: Timestamp::now(),
         metadata: Metadata::default(),
+        // As records written before dimensions were read.
+        width: None,
+        height: None,
     };
     Catalog::new(app.dynamodb.clone(), &app.table)
         .insert(&ghost)

@@ -64,7 +64,8 @@ async fn metadata_defaults_to_an_empty_object() {
 #[tokio::test]
 async fn raw_upload_takes_the_name_from_the_query() {
     let app = spawn_app().await;
-    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0rest".to_vec();
+    // SOI, a JFIF APP0, and a baseline frame header of 3 x 2 pixels: enough to know its size.
+    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xc0\0\x11\x08\0\x02\0\x03\x03\x01\x22\0\x02\x11\x01\x03\x11\x01rest".to_vec();
     // The declared type is wrong on purpose: the bytes decide.
     let response = app
         .upload_raw(
