@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::InputError;
 use crate::storage::{StorageError, UploadError};
+use crate::thumbnail::ThumbnailError;
 
 pub use crate::storage::BoxError;
 
@@ -38,6 +39,8 @@ pub enum ApiError {
     UploadIncomplete(String),
     #[error("the upload is completed: delete the image instead")]
     UploadCompleted,
+    #[error("{0}")]
+    ThumbnailUnsupported(String),
     /// The dependency is unreachable, timed out or throttled us: worth retrying later.
     #[error("a storage service is unavailable")]
     Unavailable(#[source] BoxError),
@@ -67,6 +70,7 @@ pub const CODES: &[&str] = &[
     "method_not_allowed",
     "upload_incomplete",
     "upload_completed",
+    "thumbnail_unsupported",
     "upstream_unavailable",
     "internal",
 ];
@@ -89,6 +93,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UploadIncomplete(_) | Self::UploadCompleted => StatusCode::CONFLICT,
+            Self::ThumbnailUnsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -120,6 +125,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::UploadIncomplete(_) => "upload_incomplete",
             Self::UploadCompleted => "upload_completed",
+            Self::ThumbnailUnsupported(_) => "thumbnail_unsupported",
             Self::Unavailable(_) => "upstream_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -137,6 +143,15 @@ impl ApiError {
 
     pub fn not_found_image() -> Self {
         Self::NotFound("no image with this id".into())
+    }
+}
+
+impl From<ThumbnailError> for ApiError {
+    fn from(error: ThumbnailError) -> Self {
+        match error {
+            ThumbnailError::Unsupported(_) => Self::ThumbnailUnsupported(error.to_string()),
+            ThumbnailError::Undecodable => Self::Input(InputError::UnreadableImage),
+        }
     }
 }
 
@@ -255,6 +270,7 @@ mod tests {
             ApiError::MethodNotAllowed(String::new()),
             ApiError::UploadIncomplete(String::new()),
             ApiError::UploadCompleted,
+            ApiError::ThumbnailUnsupported(String::new()),
             ApiError::Unavailable(io()),
             ApiError::Internal(io()),
         ]);

@@ -18,6 +18,7 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod thumbnail;
 
 use axum::Router;
 use axum::middleware::from_fn;

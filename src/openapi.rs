@@ -32,13 +32,14 @@ use crate::routes;
         routes::list::list,
         routes::get::image,
         routes::get::content,
+        routes::thumbnail::thumbnail,
         routes::delete::delete,
         routes::uploads::create,
         routes::uploads::complete,
         routes::uploads::abort,
     ),
     components(schemas(Problem)),
-    modifiers(&CommonResponses),
+    modifiers(&CommonResponses, &ThumbnailSizes),
     tags(
         (name = "images", description = "Image records and their bytes"),
         (name = "uploads", description = "Direct uploads: the bytes go straight to S3 through presigned requests, for images of any size"),
@@ -158,6 +159,33 @@ impl Modify for CommonResponses {
                             .insert("x-request-id".into(), request_id.clone());
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The thumbnail sizes offered, as an `enum` on the `size` parameter: utoipa's parameter
+/// syntax has no way to list integer values.
+struct ThumbnailSizes;
+
+impl Modify for ThumbnailSizes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(get) = openapi
+            .paths
+            .paths
+            .get_mut(routes::paths::IMAGE_THUMBNAIL)
+            .and_then(|item| item.get.as_mut())
+        else {
+            return;
+        };
+        for parameter in get.parameters.iter_mut().flatten() {
+            if parameter.name == "size" {
+                parameter.schema = Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .enum_values(Some(crate::thumbnail::SIZES))
+                        .build(),
+                )));
             }
         }
     }

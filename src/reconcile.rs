@@ -29,6 +29,8 @@ pub struct Report {
     pub records: usize,
     pub orphan_objects: Vec<Finding>,
     pub ghost_records: Vec<Finding>,
+    /// Thumbnails whose image has no record (made while it was being deleted, say).
+    pub orphan_thumbnails: Vec<String>,
     /// Direct uploads not completed and not yet expired: left alone.
     pub pending_uploads: usize,
     /// Direct uploads past their expiry: their object (if any) and their multipart upload
@@ -119,6 +121,15 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
         });
     }
 
+    for (id, key, since) in objects.list_thumbnails().await? {
+        if !records.contains_key(&id) {
+            if options.repair && since <= cutoff {
+                objects.delete_key(&key).await?;
+            }
+            report.orphan_thumbnails.push(key);
+        }
+    }
+
     for (&id, &since) in &found {
         if !records.contains_key(&id) && !pending.contains_key(&id) {
             let repaired = options.repair && since <= cutoff;
@@ -172,6 +183,14 @@ impl Report {
                     finding.id, finding.since
                 ));
             }
+        }
+        for key in &self.orphan_thumbnails {
+            let action = if options.repair {
+                "removed unless younger than the grace period"
+            } else {
+                "found"
+            };
+            out.push_str(&format!("orphan thumbnail {key}: {action}\n"));
         }
         for key in &self.foreign_keys {
             out.push_str(&format!("foreign key {key}: not an image id, left alone\n"));

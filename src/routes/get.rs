@@ -14,7 +14,7 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Images never change after upload, so a year of private caching is safe.
-const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
+pub(super) const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
 /// The body of `GET /images/{id}`, for the API description; `record_with_content` writes it.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -209,7 +209,7 @@ pub async fn content(
 }
 
 /// RFC 9110 §13.1.2: weak comparison, `*` matches any current representation.
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

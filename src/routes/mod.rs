@@ -7,6 +7,7 @@ pub(crate) mod fallback;
 pub(crate) mod get;
 pub(crate) mod list;
 pub mod paths;
+pub(crate) mod thumbnail;
 pub(crate) mod upload;
 pub(crate) mod uploads;
 
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route(paths::IMAGES, get(list::list).post(upload::upload))
         .route(paths::IMAGE, get(get::image).delete(delete::delete))
         .route(paths::IMAGE_CONTENT, get(get::content))
+        .route(paths::IMAGE_THUMBNAIL, get(thumbnail::thumbnail))
         .route(paths::UPLOADS, post(uploads::create))
         .route(paths::UPLOAD, delete(uploads::abort))
         .route(paths::UPLOAD_COMPLETE, post(uploads::complete))

@@ -20,6 +20,7 @@ pub const API_ROOTS: [&str; 2] = [images!(), uploads!()];
 pub const IMAGES: &str = images!();
 pub const IMAGE: &str = concat!(images!(), "/{id}");
 pub const IMAGE_CONTENT: &str = concat!(images!(), "/{id}/content");
+pub const IMAGE_THUMBNAIL: &str = concat!(images!(), "/{id}/thumbnail");
 pub const UPLOADS: &str = uploads!();
 pub const UPLOAD: &str = concat!(uploads!(), "/{id}");
 pub const UPLOAD_COMPLETE: &str = concat!(uploads!(), "/{id}/complete");

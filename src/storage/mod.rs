@@ -27,6 +27,8 @@ pub use objects::{AssembleError, Listing, Objects, PresignedPart};
 pub use uploads::{Completion, Ticket, UploadError};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery};
+use crate::media::MediaType;
+use crate::thumbnail;
 
 #[derive(Clone)]
 pub struct ImageStore {
@@ -97,6 +99,26 @@ impl ImageStore {
         self.catalog.get(id).await
     }
 
+    /// The stored thumbnail of `size`, if it was made before.
+    pub async fn thumbnail(
+        &self,
+        id: ImageId,
+        size: u32,
+    ) -> Result<Option<(Bytes, MediaType)>, StorageError> {
+        self.objects.thumbnail(id, size).await
+    }
+
+    /// Keeps a thumbnail for the next request. The image's delete removes it.
+    pub async fn keep_thumbnail(
+        &self,
+        id: ImageId,
+        size: u32,
+        bytes: Bytes,
+        media: MediaType,
+    ) -> Result<(), StorageError> {
+        self.objects.put_thumbnail(id, size, bytes, media).await
+    }
+
     /// The bytes, whole; `None` if there is no object.
     pub async fn bytes(&self, id: ImageId) -> Result<Option<Bytes>, StorageError> {
         self.objects.get(id).await
@@ -130,6 +152,10 @@ impl ImageStore {
                 Removal::Pending => Ok(false),
                 removal => {
                     store.objects.delete(id).await?;
+                    store
+                        .objects
+                        .delete_thumbnails(id, &thumbnail::SIZES)
+                        .await?;
                     Ok(removal == Removal::Removed)
                 }
             }

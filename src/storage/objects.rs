@@ -20,6 +20,13 @@ pub fn key(id: ImageId) -> String {
     format!("{KEY_PREFIX}{id}")
 }
 
+/// Thumbnails live apart from images, under `thumbnails/{id}/{size}`.
+pub const THUMBNAIL_PREFIX: &str = "thumbnails/";
+
+pub fn thumbnail_key(id: ImageId, size: u32) -> String {
+    format!("{THUMBNAIL_PREFIX}{id}/{size}")
+}
+
 /// The id a key names, if it is one of ours.
 pub fn id_of(key: &str) -> Option<ImageId> {
     key.strip_prefix(KEY_PREFIX)?.parse().ok()
@@ -147,6 +154,138 @@ impl Objects {
             .delete_object()
             .bucket(&self.bucket)
             .key(key(id))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+impl Objects {
+    /// A stored thumbnail and its type, if it has been made.
+    pub async fn thumbnail(
+        &self,
+        id: ImageId,
+        size: u32,
+    ) -> Result<Option<(Bytes, MediaType)>, StorageError> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(thumbnail_key(id, size))
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+                return Ok(None);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let Some(media) = output
+            .content_type
+            .as_deref()
+            .and_then(MediaType::from_mime)
+        else {
+            // Not one we wrote: make it again.
+            return Ok(None);
+        };
+        let data = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unavailable(Box::new(e)))?;
+        Ok(Some((data.into_bytes(), media)))
+    }
+
+    pub async fn put_thumbnail(
+        &self,
+        id: ImageId,
+        size: u32,
+        bytes: Bytes,
+        media: MediaType,
+    ) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(thumbnail_key(id, size))
+            .content_type(media.as_str())
+            .body(ByteStream::from(bytes))
+            .customize()
+            .disable_payload_signing()
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Removes every size's thumbnail (idempotent: missing ones are fine).
+    pub async fn delete_thumbnails(&self, id: ImageId, sizes: &[u32]) -> Result<(), StorageError> {
+        let keys = sizes
+            .iter()
+            .map(|&size| {
+                aws_sdk_s3::types::ObjectIdentifier::builder()
+                    .key(thumbnail_key(id, size))
+                    .build()
+                    .map_err(|e| StorageError::Internal(Box::new(e)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(
+                aws_sdk_s3::types::Delete::builder()
+                    .set_objects(Some(keys))
+                    .quiet(true)
+                    .build()
+                    .map_err(|e| StorageError::Internal(Box::new(e)))?,
+            )
+            .send()
+            .await?;
+        if let Some(error) = output.errors().first() {
+            return Err(StorageError::internal(format!(
+                "a thumbnail of {id} could not be deleted: {}",
+                error.message().unwrap_or("no reason given")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every stored thumbnail's image id, with when it was written: for `reconcile`.
+    pub async fn list_thumbnails(
+        &self,
+    ) -> Result<Vec<(ImageId, String, OffsetDateTime)>, StorageError> {
+        let mut found = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(THUMBNAIL_PREFIX)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for object in page?.contents() {
+                let key = object.key().unwrap_or_default();
+                let id = key
+                    .strip_prefix(THUMBNAIL_PREFIX)
+                    .and_then(|rest| rest.split('/').next())
+                    .and_then(|id| id.parse().ok());
+                if let Some(id) = id {
+                    let modified = object
+                        .last_modified()
+                        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+                        .unwrap_or_else(OffsetDateTime::now_utc);
+                    found.push((id, key.to_owned(), modified));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn delete_key(&self, key: &str) -> Result<(), StorageError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
             .send()
             .await?;
         Ok(())

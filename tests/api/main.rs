@@ -21,5 +21,6 @@ mod reconcile;
 mod resilience;
 mod routing;
 mod runtime;
+mod thumbnails;
 mod upload;
 mod uploads;

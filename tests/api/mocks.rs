@@ -333,9 +333,18 @@ async fn failing_delete_object_is_finished_by_a_repeat() {
     let object_deleted = mock!(aws_sdk_s3::Client::delete_object)
         .match_requests(|req| req.key() == Some(&format!("images/{ID}")))
         .then_output(|| DeleteObjectOutput::builder().build());
-    let (status, body) = call(s3(&[&object_deleted]), dynamodb(&[&record_gone]), delete()).await;
+    let thumbnails_deleted = mock!(aws_sdk_s3::Client::delete_objects).then_output(|| {
+        aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput::builder().build()
+    });
+    let (status, body) = call(
+        s3(&[&object_deleted, &thumbnails_deleted]),
+        dynamodb(&[&record_gone]),
+        delete(),
+    )
+    .await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
     assert_eq!(object_deleted.num_calls(), 1);
+    assert_eq!(thumbnails_deleted.num_calls(), 1);
 }
 
 #[tokio::test]

@@ -206,3 +206,47 @@ async fn uploads_in_progress_are_left_alone_and_expired_ones_removed() {
     assert!(app.object(&live.id.to_string()).await.is_some());
     assert!(app.record(&live.id.to_string()).await.is_some());
 }
+
+/// A thumbnail whose image has no record is an orphan; repair removes it, and leaves the
+/// thumbnails of images alone.
+#[tokio::test]
+async fn orphan_thumbnails_are_found_and_removed() {
+    let app = spawn_app().await;
+    let pixel = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        image_api::domain::PIXEL_PNG_BASE64,
+    )
+    .unwrap();
+    let id = app.create("t.png", &pixel).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kept = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
+    assert_eq!(kept.status(), 200);
+    let orphan = format!("thumbnails/{}/64", ImageId::new());
+    app.s3
+        .put_object()
+        .bucket(&app.bucket)
+        .key(&orphan)
+        .body(ByteStream::from(png(4)))
+        .send()
+        .await
+        .unwrap();
+    let report = app.reconcile(0, false).await;
+    assert_eq!(report.orphan_thumbnails, vec![orphan.clone()]);
+    app.reconcile(0, true).await;
+    assert!(app.reconcile(0, false).await.orphan_thumbnails.is_empty());
+    let listed = app
+        .s3
+        .list_objects_v2()
+        .bucket(&app.bucket)
+        .prefix("thumbnails/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.contents().len(),
+        1,
+        "the image's own thumbnail stays"
+    );
+}

@@ -48,7 +48,7 @@ async fn unknown_paths_get_404() {
         "/",
         "/image",
         "/images/a/b/c",
-        "/images/6f9619ff-8b86-4011-b42d-00c04fc964ff/thumbnail",
+        "/images/6f9619ff-8b86-4011-b42d-00c04fc964ff/preview",
     ] {
         assert_problem(app.get(path).await, 404, "not_found").await;
     }

@@ -1,0 +1,110 @@
+//! `GET /images/{id}/thumbnail?size=N`: made on the first request, kept in S3 for the next.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use super::get::{CACHE_CONTROL, if_none_match};
+use super::paths;
+use crate::domain::{ImageId, InputError};
+use crate::error::{ApiError, Problem};
+use crate::query_string;
+use crate::state::AppState;
+use crate::thumbnail::{self, SIZES};
+
+/// Bumped when the way thumbnails are made changes, so caches holding an older one refetch.
+const VERSION: &str = "t1";
+
+#[utoipa::path(
+    get,
+    path = paths::IMAGE_THUMBNAIL,
+    operation_id = "get_image_thumbnail",
+    tag = "images",
+    params(
+        ("id" = String, Path, format = Uuid, description = "Image id"),
+        ("size" = u32, Query, description = "Fits within size×size pixels; one of 64, 128, 256, 512, 1024"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The thumbnail: upright (EXIF orientation applied), no metadata; JPEG when opaque, PNG with transparency; never larger than the image", content_type = "image/*", body = [u8],
+            headers(
+                ("ETag" = String, description = "Strong validator"),
+                ("Cache-Control" = String, description = "private, max-age=31536000, immutable"),
+                ("X-Content-Type-Options" = String, description = "nosniff"),
+            )),
+        (status = 304, description = "The client's copy is current",
+            headers(("ETag" = String, description = "Strong validator"))),
+        (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), or bytes that do not decode (`unreadable_image`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    id: ImageId,
+    uri: Uri,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut found = query_string::parameters(uri.query(), &["size"])?;
+    let size = found
+        .remove("size")
+        .and_then(|size| size.parse::<u32>().ok())
+        .filter(|size| SIZES.contains(size))
+        .ok_or_else(|| InputError::InvalidQuery(format!("`size` must be one of {SIZES:?}")))?;
+    let record = state
+        .store
+        .record(id)
+        .await?
+        .ok_or_else(ApiError::not_found_image)?;
+
+    let etag = format!("\"{id}-{size}-{VERSION}\"");
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("ids and sizes are valid header values"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    if if_none_match(&request_headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+
+    let (bytes, media) = match state.store.thumbnail(id, size).await? {
+        Some(stored) => stored,
+        None => {
+            let Some(original) = state.store.bytes(id).await? else {
+                tracing::warn!(%id, "record without object");
+                return Err(ApiError::not_found_image());
+            };
+            let (media, max_pixels) = (record.content_type, state.config.max_pixels);
+            // Decoding is CPU work: off the threads that serve other requests.
+            let made = tokio::task::spawn_blocking(move || {
+                thumbnail::make(&original, media, size, max_pixels)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))??;
+            let bytes = Bytes::from(made.bytes);
+            if let Err(error) = state
+                .store
+                .keep_thumbnail(id, size, bytes.clone(), made.media)
+                .await
+            {
+                // Served anyway; the next request makes it again.
+                tracing::warn!(%id, size, %error, "thumbnail made but not kept");
+            }
+            (bytes, made.media)
+        }
+    };
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.as_str()),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok((headers, bytes).into_response())
+}

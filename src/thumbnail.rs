@@ -1,0 +1,144 @@
+//! Thumbnails: an image scaled to fit N×N, turned upright by its EXIF orientation, without
+//! any of its metadata. JPEG is decoded at reduced scale in the DCT domain (1/2, 1/4, 1/8:
+//! `jpeg-decoder`), so a 12-megapixel photo becomes at most a few hundred thousand pixels
+//! before anything else happens; the other formats decode with the `image` crate (an animated
+//! GIF gives its first frame). Opaque results are JPEG, those with transparency PNG.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits, RgbImage};
+
+use crate::dimensions;
+use crate::media::MediaType;
+
+/// The sizes offered: a fixed list, so nobody can fill the bucket with variants.
+pub const SIZES: [u32; 5] = [64, 128, 256, 512, 1024];
+
+/// The quality of JPEG thumbnails: visually clean at these sizes, a few KiB each.
+const JPEG_QUALITY: u8 = 82;
+
+#[derive(Debug)]
+pub struct Thumbnail {
+    pub bytes: Vec<u8>,
+    pub media: MediaType,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThumbnailError {
+    /// HEIC/HEIF and AVIF decoders need C libraries that do not come with a cargo-lambda build.
+    #[error("thumbnails of {0} images are not made: no decoder for it builds into the function")]
+    Unsupported(&'static str),
+    #[error("the image could not be decoded")]
+    Undecodable,
+}
+
+/// The thumbnail of `bytes` (an image of type `media`) that fits `size`×`size`. Never larger
+/// than the image itself. `max_pixels` bounds what a decoder may allocate.
+pub fn make(
+    bytes: &[u8],
+    media: MediaType,
+    size: u32,
+    max_pixels: u64,
+) -> Result<Thumbnail, ThumbnailError> {
+    let mut image = match media {
+        MediaType::Jpeg => decode_jpeg_scaled(bytes, size, max_pixels)?,
+        MediaType::Png => decode(bytes, ImageFormat::Png, max_pixels)?,
+        MediaType::Gif => decode(bytes, ImageFormat::Gif, max_pixels)?,
+        MediaType::Webp => decode(bytes, ImageFormat::WebP, max_pixels)?,
+        MediaType::Bmp => decode(bytes, ImageFormat::Bmp, max_pixels)?,
+        MediaType::Tiff => decode(bytes, ImageFormat::Tiff, max_pixels)?,
+        MediaType::Avif | MediaType::Heic | MediaType::Heif => {
+            return Err(ThumbnailError::Unsupported(media.as_str()));
+        }
+    };
+    let orientation = dimensions::orientation(bytes) as u8;
+    image.apply_orientation(
+        Orientation::from_exif(orientation).unwrap_or(Orientation::NoTransforms),
+    );
+    if image.width() > size || image.height() > size {
+        image = image.thumbnail(size, size);
+    }
+    encode(image)
+}
+
+fn limits(max_pixels: u64) -> Limits {
+    let mut limits = Limits::default();
+    // Four bytes a pixel, twice over for the decoder's own buffers.
+    limits.max_alloc = Some(max_pixels.saturating_mul(8));
+    limits
+}
+
+fn decode(
+    bytes: &[u8],
+    format: ImageFormat,
+    max_pixels: u64,
+) -> Result<DynamicImage, ThumbnailError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits(max_pixels));
+    reader.decode().map_err(|_| ThumbnailError::Undecodable)
+}
+
+/// Decodes at the smallest DCT scale that still covers the thumbnail; grayscale and RGB
+/// baseline or progressive JPEGs (nearly all), the rest through the full decoder.
+fn decode_jpeg_scaled(
+    bytes: &[u8],
+    size: u32,
+    max_pixels: u64,
+) -> Result<DynamicImage, ThumbnailError> {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder
+        .read_info()
+        .map_err(|_| ThumbnailError::Undecodable)?;
+    let info = decoder.info().ok_or(ThumbnailError::Undecodable)?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(ThumbnailError::Undecodable);
+    }
+    // The thumbnail's own size, which the scaled decode must not go below.
+    let longest = width.max(height).max(1);
+    let wanted = |side: u32| {
+        (u64::from(side) * u64::from(size))
+            .div_ceil(u64::from(longest))
+            .max(1) as u16
+    };
+    let (scaled_width, scaled_height) = decoder
+        .scale(wanted(width), wanted(height))
+        .map_err(|_| ThumbnailError::Undecodable)?;
+    let (w, h) = (u32::from(scaled_width), u32::from(scaled_height));
+    let image = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            let pixels = decoder.decode().map_err(|_| ThumbnailError::Undecodable)?;
+            RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            let pixels = decoder.decode().map_err(|_| ThumbnailError::Undecodable)?;
+            GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        _ => return decode(bytes, ImageFormat::Jpeg, max_pixels),
+    };
+    image.ok_or(ThumbnailError::Undecodable)
+}
+
+fn encode(image: DynamicImage) -> Result<Thumbnail, ThumbnailError> {
+    let transparent =
+        image.color().has_alpha() && image.to_rgba8().pixels().any(|pixel| pixel.0[3] < u8::MAX);
+    let mut out = Cursor::new(Vec::new());
+    let media = if transparent {
+        image
+            .to_rgba8()
+            .write_to(&mut out, ImageFormat::Png)
+            .map_err(|_| ThumbnailError::Undecodable)?;
+        MediaType::Png
+    } else {
+        JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+            .encode_image(&image.to_rgb8())
+            .map_err(|_| ThumbnailError::Undecodable)?;
+        MediaType::Jpeg
+    };
+    Ok(Thumbnail {
+        bytes: out.into_inner(),
+        media,
+    })
+}

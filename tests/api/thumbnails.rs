@@ -1,0 +1,331 @@
+//! Thumbnails of real images: upright, fitted, without metadata, in the right format, kept in
+//! S3 and removed with their image.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+const RED: [u8; 3] = [230, 20, 20];
+const GREEN: [u8; 3] = [20, 200, 20];
+const BLUE: [u8; 3] = [20, 20, 230];
+const WHITE: [u8; 3] = [245, 245, 245];
+
+/// Four solid quadrants, as stored: red top left, green top right, blue bottom left, white
+/// bottom right.
+fn quadrants(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb(match (x < width / 2, y < height / 2) {
+            (true, true) => RED,
+            (false, true) => GREEN,
+            (true, false) => BLUE,
+            (false, false) => WHITE,
+        })
+    })
+}
+
+fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// An EXIF APP1 segment with only the orientation tag, right after SOI.
+fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&1u16.to_be_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes());
+    tiff.extend_from_slice(&3u16.to_be_bytes());
+    tiff.extend_from_slice(&1u32.to_be_bytes());
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut segment = b"Exif\0\0".to_vec();
+    segment.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+async fn upload(app: &TestApp, name: &str, bytes: &[u8]) -> String {
+    app.create(name, bytes).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn thumbnail(
+    app: &TestApp,
+    id: &str,
+    size: u32,
+) -> (reqwest::header::HeaderMap, DynamicImage, Vec<u8>) {
+    let response = app
+        .get(&format!("/images/{id}/thumbnail?size={size}"))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{id} {size}");
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap().to_vec();
+    (headers, image::load_from_memory(&bytes).unwrap(), bytes)
+}
+
+fn near(pixel: [u8; 3], expected: [u8; 3]) -> bool {
+    pixel.iter().zip(expected).all(|(a, b)| a.abs_diff(b) < 40)
+}
+
+#[tokio::test]
+async fn every_orientation_comes_out_upright() {
+    let app = spawn_app().await;
+    let stored = encode(
+        DynamicImage::ImageRgb8(quadrants(400, 240)),
+        ImageFormat::Jpeg,
+    );
+    // Which stored quadrant shows at the displayed top left and top right, per orientation.
+    let expected = [
+        (1, RED, GREEN),
+        (2, GREEN, RED),
+        (3, WHITE, BLUE),
+        (4, BLUE, WHITE),
+        (5, RED, BLUE),
+        (6, BLUE, RED),
+        (7, WHITE, GREEN),
+        (8, GREEN, WHITE),
+    ];
+    for (orientation, top_left, top_right) in expected {
+        let id = upload(&app, "o.jpg", &with_orientation(&stored, orientation)).await;
+        let (headers, thumb, _) = thumbnail(&app, &id, 128).await;
+        assert_eq!(headers["content-type"], "image/jpeg");
+        let (w, h) = (thumb.width(), thumb.height());
+        if orientation >= 5 {
+            assert_eq!((w, h), (77, 128), "orientation {orientation}");
+        } else {
+            assert_eq!((w, h), (128, 77), "orientation {orientation}");
+        }
+        let rgb = thumb.to_rgb8();
+        let at = |x: u32, y: u32| rgb.get_pixel(x, y).0;
+        assert!(
+            near(at(4, 4), top_left),
+            "orientation {orientation}: top left {:?}",
+            at(4, 4)
+        );
+        assert!(
+            near(at(w - 5, 4), top_right),
+            "orientation {orientation}: top right {:?}",
+            at(w - 5, 4)
+        );
+    }
+}
+
+#[tokio::test]
+async fn thumbnails_are_fitted_stripped_kept_and_cached() {
+    let app = spawn_app().await;
+    let gradient = RgbImage::from_fn(1000, 600, |x, y| Rgb([(x / 4) as u8, (y / 3) as u8, 128]));
+    let jpeg = with_orientation(
+        &encode(DynamicImage::ImageRgb8(gradient.clone()), ImageFormat::Jpeg),
+        1,
+    );
+    let id = upload(&app, "g.jpg", &jpeg).await;
+    let (headers, thumb, bytes) = thumbnail(&app, &id, 256).await;
+    assert_eq!((thumb.width(), thumb.height()), (256, 154));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    // No metadata: no EXIF segment in the thumbnail.
+    assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"));
+    // Close to a plain resize of the same picture.
+    let reference = DynamicImage::ImageRgb8(gradient)
+        .resize(256, 154, image::imageops::FilterType::Triangle)
+        .to_rgb8();
+    let diff: u64 = thumb
+        .to_rgb8()
+        .pixels()
+        .zip(reference.pixels())
+        .map(|(a, b)| {
+            a.0.iter()
+                .zip(b.0)
+                .map(|(x, y)| u64::from(x.abs_diff(y)))
+                .sum::<u64>()
+        })
+        .sum();
+    let mean = diff as f64 / (256.0 * 154.0 * 3.0);
+    assert!(mean < 6.0, "mean difference {mean}");
+
+    // Kept in S3; the next answer is the kept one, and revalidation is a 304.
+    let kept = app
+        .s3
+        .get_object()
+        .bucket(&app.bucket)
+        .key(format!("thumbnails/{id}/256"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.content_type(), Some("image/jpeg"));
+    let (again_headers, _, again) = thumbnail(&app, &id, 256).await;
+    assert_eq!(again, bytes);
+    let etag = again_headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, headers["etag"].to_str().unwrap());
+    let revalidated = app
+        .get_with(
+            &format!("/images/{id}/thumbnail?size=256"),
+            "if-none-match",
+            &etag,
+        )
+        .await;
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+
+    // Never larger than the image.
+    let small = upload(
+        &app,
+        "s.png",
+        &encode(DynamicImage::ImageRgb8(quadrants(40, 30)), ImageFormat::Png),
+    )
+    .await;
+    let (_, thumb, _) = thumbnail(&app, &small, 1024).await;
+    assert_eq!((thumb.width(), thumb.height()), (40, 30));
+
+    // Deleting the image deletes its thumbnails.
+    assert_eq!(app.delete(&id).await.status(), StatusCode::NO_CONTENT);
+    let listed = app
+        .s3
+        .list_objects_v2()
+        .bucket(&app.bucket)
+        .prefix(format!("thumbnails/{id}/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.contents().is_empty(), "{listed:?}");
+}
+
+#[tokio::test]
+async fn transparency_stays_png_and_animations_give_their_first_frame() {
+    let app = spawn_app().await;
+    let alpha = RgbaImage::from_fn(300, 300, |x, _| {
+        Rgba([200, 10, 10, if x < 150 { 0 } else { 255 }])
+    });
+    let id = upload(
+        &app,
+        "a.png",
+        &encode(DynamicImage::ImageRgba8(alpha), ImageFormat::Png),
+    )
+    .await;
+    let (headers, thumb, _) = thumbnail(&app, &id, 64).await;
+    assert_eq!(headers["content-type"], "image/png");
+    let rgba = thumb.to_rgba8();
+    assert_eq!(rgba.get_pixel(2, 32).0[3], 0);
+    assert_eq!(rgba.get_pixel(61, 32).0[3], 255);
+
+    // An opaque PNG becomes a JPEG.
+    let opaque = upload(
+        &app,
+        "o.png",
+        &encode(
+            DynamicImage::ImageRgb8(quadrants(200, 200)),
+            ImageFormat::Png,
+        ),
+    )
+    .await;
+    let (headers, _, _) = thumbnail(&app, &opaque, 64).await;
+    assert_eq!(headers["content-type"], "image/jpeg");
+
+    // Two frames, red then blue: the thumbnail is red.
+    let mut gif = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut gif);
+        for color in [RED, BLUE] {
+            let frame = RgbaImage::from_pixel(80, 80, Rgba([color[0], color[1], color[2], 255]));
+            encoder.encode_frame(image::Frame::new(frame)).unwrap();
+        }
+    }
+    let id = upload(&app, "anim.gif", &gif).await;
+    let (_, thumb, _) = thumbnail(&app, &id, 64).await;
+    assert!(near(thumb.to_rgb8().get_pixel(32, 32).0, RED));
+
+    for format in [
+        ImageFormat::WebP,
+        ImageFormat::Bmp,
+        ImageFormat::Tiff,
+        ImageFormat::Gif,
+    ] {
+        let id = upload(
+            &app,
+            "f",
+            &encode(
+                DynamicImage::ImageRgba8(RgbaImage::from_pixel(90, 60, Rgba([20, 200, 20, 255]))),
+                format,
+            ),
+        )
+        .await;
+        let (_, thumb, _) = thumbnail(&app, &id, 64).await;
+        assert_eq!((thumb.width(), thumb.height()), (64, 43), "{format:?}");
+    }
+}
+
+#[tokio::test]
+async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
+    let app = spawn_app().await;
+    let png = encode(DynamicImage::ImageRgb8(quadrants(50, 50)), ImageFormat::Png);
+    let id = upload(&app, "p.png", &png).await;
+    for query in ["size=100", "size=", "", "size=64&x=1", "size=-64"] {
+        let response = app.get(&format!("/images/{id}/thumbnail?{query}")).await;
+        assert_problem(response, 400, "invalid_query").await;
+    }
+    let unknown = uuid::Uuid::new_v4();
+    assert_problem(
+        app.get(&format!("/images/{unknown}/thumbnail?size=64"))
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // A PNG whose header is fine and whose pixels are garbage.
+    let mut broken = png[..33].to_vec();
+    broken.extend_from_slice(&[0x55; 200]);
+    let id = upload(&app, "b.png", &broken).await;
+    assert_problem(
+        app.get(&format!("/images/{id}/thumbnail?size=64")).await,
+        422,
+        "unreadable_image",
+    )
+    .await;
+
+    // HEIC: a header the service reads, and no decoder in the function.
+    let boxed = |kind: &[u8], body: &[u8]| {
+        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(body);
+        b
+    };
+    let mut ispe = vec![0; 4];
+    ispe.extend_from_slice(&640u32.to_be_bytes());
+    ispe.extend_from_slice(&480u32.to_be_bytes());
+    let ipco = boxed(b"ipco", &boxed(b"ispe", &ispe));
+    let mut meta = vec![0; 4];
+    meta.extend(boxed(b"iprp", &ipco));
+    let mut heic = boxed(b"ftyp", b"heic\0\0\0\0mif1");
+    heic.extend(boxed(b"meta", &meta));
+    let record: Value = app.create("p.heic", &heic).await;
+    assert_eq!(
+        (record["width"].as_u64(), record["height"].as_u64()),
+        (Some(640), Some(480))
+    );
+    let id = record["id"].as_str().unwrap();
+    let body = assert_problem(
+        app.get(&format!("/images/{id}/thumbnail?size=64")).await,
+        422,
+        "thumbnail_unsupported",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("image/heic"),
+        "{body}"
+    );
+}
