@@ -7,11 +7,13 @@ VENV ?= .venv
 DEPLOY_VENV ?= .venv-deploy
 CHECKOV_VENV ?= .venv-checkov
 SCHEMATHESIS_VENV ?= .venv-schemathesis
+BENCH_VENV ?= .venv-bench
 stamp = $(1)/.installed-$(shell cksum < $(2) | cut -d' ' -f1)
 VENV_STAMP := $(call stamp,$(VENV),requirements-dev.txt)
 DEPLOY_STAMP := $(call stamp,$(DEPLOY_VENV),requirements-deploy.txt)
 CHECKOV_STAMP := $(call stamp,$(CHECKOV_VENV),requirements-checkov.txt)
 SCHEMATHESIS_STAMP := $(call stamp,$(SCHEMATHESIS_VENV),requirements-schemathesis.txt)
+BENCH_STAMP := $(call stamp,$(BENCH_VENV),requirements-bench.txt)
 
 # Lambda build: arm64 by default, `make build-lambda LAMBDA_ARCH=--x86-64` for x86.
 LAMBDA_ARCH ?= --arm64
@@ -51,6 +53,10 @@ $(DEPLOY_STAMP): requirements-deploy.txt
 
 $(SCHEMATHESIS_STAMP): requirements-schemathesis.txt
 	$(call install_venv,$(SCHEMATHESIS_VENV),$<)
+	@touch $@
+
+$(BENCH_STAMP): requirements-bench.txt
+	$(call install_venv,$(BENCH_VENV),$<)
 	@touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
@@ -95,10 +101,16 @@ check-template-table: $(VENV_STAMP) $(DEPLOY_STAMP) ## template.yaml and setup-l
 test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda watch` (real runtime loop) against moto
 	./scripts/with-moto.sh ./scripts/test-lambda.sh
 
-bench: $(VENV_STAMP) ## benchmark the release binary against moto; table on stdout, JSON in bench/ of the target dir
+bench: $(VENV_STAMP) $(BENCH_STAMP) bench/thumbs/node_modules ## benchmark the release binary against moto, and thumbnails against sharp and Pillow; tables on stdout, JSON in bench/ of the target dir
 	cargo build --release --locked --bin image-api
-	cargo build --release --locked --example floor
+	cargo build --release --locked --example floor --example thumbnail
 	./scripts/with-moto.sh $(PYTHON) bench/bench.py
+	$(BENCH_VENV)/bin/python bench/thumbnails.py "$$(./scripts/target-dir)/release/examples/thumbnail"
+
+# sharp, the thumbnail peer: exactly the version package-lock.json names, from the npm registry.
+bench/thumbs/node_modules: bench/thumbs/package-lock.json
+	cd bench/thumbs && npm ci --no-audit --no-fund
+	@touch $@
 
 # --- Lambda build and deploy ------------------------------------------------------------------
 sam-build: $(DEPLOY_STAMP) ## sam build: the deployable arm64 bootstrap, built by cargo-lambda as users do
@@ -123,4 +135,4 @@ start-api: $(DEPLOY_STAMP) ## sam local start-api on :3001 (needs Docker, and th
 
 clean: ## remove build output and the venvs
 	cargo clean
-	rm -rf $(VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) $(SCHEMATHESIS_VENV) .aws-sam
+	rm -rf $(VENV) $(DEPLOY_VENV) $(CHECKOV_VENV) $(SCHEMATHESIS_VENV) $(BENCH_VENV) .aws-sam bench/thumbs/node_modules
