@@ -1,6 +1,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::StorageError;
@@ -48,6 +50,25 @@ use schema::*;
 pub struct Catalog {
     client: Client,
     table: String,
+}
+
+/// Whether a conditional write was applied: `false` when its condition did not hold.
+fn applied<O, E>(result: Result<O, SdkError<E, HttpResponse>>) -> Result<bool, StorageError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error)
+            if error
+                .as_service_error()
+                .and_then(ProvideErrorMetadata::code)
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// What an item of the table is.
@@ -160,17 +181,7 @@ impl Catalog {
             .expression_attribute_values(":pending", s(PENDING))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(error.into()),
-        }
+        applied(result)
     }
 
     /// Forgets a pending upload, only if it is still pending; `false` when it was not there
@@ -186,17 +197,7 @@ impl Catalog {
             .expression_attribute_values(":pending", s(PENDING))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(error.into()),
-        }
+        applied(result)
     }
 
     /// Removes an image record; says whether there was one. A pending upload under the id is

@@ -1,40 +1,13 @@
 //! Dimensions as displayed, for both upload paths; bombs and unreadable headers refused.
 
-use std::io::Cursor;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use image::{ImageFormat, RgbImage};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::helpers::{assert_problem, moto_endpoint, seed, spawn_app, spawn_app_at};
-
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let pixels = RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 40]));
-    let mut out = Cursor::new(Vec::new());
-    pixels.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-    out.into_inner()
-}
-
-/// An EXIF APP1 segment with only the orientation tag, right after SOI.
-fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"II\x2a\0\x08\0\0\0".to_vec(); // little-endian this time
-    tiff.extend_from_slice(&1u16.to_le_bytes());
-    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
-    tiff.extend_from_slice(&3u16.to_le_bytes());
-    tiff.extend_from_slice(&1u32.to_le_bytes());
-    tiff.extend_from_slice(&orientation.to_le_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    let mut segment = b"Exif\0\0".to_vec();
-    segment.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&segment);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
+use crate::helpers::{
+    assert_problem, jpeg, moto_endpoint, seed, spawn_app, spawn_app_at, with_orientation,
+};
 
 /// A PNG whose header claims `width` x `height`, with nothing behind it worth decoding.
 fn png_claiming(width: u32, height: u32) -> Vec<u8> {
@@ -69,33 +42,10 @@ async fn records_carry_the_displayed_size_from_either_path() {
     );
 
     // Direct: plan, PUT, complete.
-    let plan: Value = app
-        .http
-        .post(app.url("/uploads"))
-        .json(&json!({"file_name": "portrait.jpg", "size": photo.len()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plan = app.plan("portrait.jpg", photo.len()).await;
     let id = plan["id"].as_str().unwrap();
-    app.http
-        .put(plan["parts"][0]["url"].as_str().unwrap())
-        .header("x-amz-tagging", "pending=true")
-        .body(photo.clone())
-        .send()
-        .await
-        .unwrap();
-    let done: Value = app
-        .http
-        .post(app.url(&format!("/uploads/{id}/complete")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let parts = app.send_parts(&plan, &photo, &[]).await;
+    let done: Value = app.complete(id, &parts).await.json().await.unwrap();
     assert_eq!(
         (done["width"].as_u64(), done["height"].as_u64()),
         (Some(40), Some(60)),
@@ -151,30 +101,10 @@ async fn bombs_and_unreadable_headers_are_refused_before_storage() {
     .await;
 
     // Through a direct upload the bytes are deleted.
-    let plan: Value = app
-        .http
-        .post(app.url("/uploads"))
-        .json(&json!({"file_name": "bomb.png", "size": bomb.len()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plan = app.plan("bomb.png", bomb.len()).await;
     let id = plan["id"].as_str().unwrap();
-    app.http
-        .put(plan["parts"][0]["url"].as_str().unwrap())
-        .body(bomb)
-        .send()
-        .await
-        .unwrap();
-    let refused = app
-        .http
-        .post(app.url(&format!("/uploads/{id}/complete")))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(refused, 422, "too_many_pixels").await;
+    let parts = app.send_parts(&plan, &bomb, &[]).await;
+    assert_problem(app.complete(id, &parts).await, 422, "too_many_pixels").await;
     assert!(app.object(id).await.is_none());
     let listed: Value = app.get("/images").await.json().await.unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "only ok.png");

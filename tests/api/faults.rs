@@ -215,35 +215,10 @@ async fn completing_direct_uploads_under_faults_makes_each_image_once() {
         };
         let mut bytes = png(len);
         bytes.truncate(len);
-        let plan: serde_json::Value = app
-            .http
-            .post(app.url("/uploads"))
-            .json(&serde_json::json!({"file_name": format!("d{i}.png"), "size": len}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let part_size = plan["part_size"].as_u64().unwrap() as usize;
-        let mut parts = Vec::new();
-        for part in plan["parts"].as_array().unwrap() {
-            let number = part["number"].as_u64().unwrap() as usize;
-            let slice = bytes[(number - 1) * part_size..(number * part_size).min(len)].to_vec();
-            let response = app
-                .http
-                .put(part["url"].as_str().unwrap())
-                .header("x-amz-tagging", "pending=true")
-                .body(slice)
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
-            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-            parts.push(serde_json::json!({"number": number, "etag": etag}));
-        }
+        let plan = app.plan(&format!("d{i}.png"), len).await;
+        let parts = app.send_parts(&plan, &bytes, &[]).await;
         let id = plan["id"].as_str().unwrap().to_owned();
-        uploads.push((id, bytes, serde_json::json!({"parts": parts})));
+        uploads.push((id, bytes, parts));
     }
 
     proxy.set(Plan {

@@ -365,3 +365,94 @@ pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {
     store.create(&record, bytes.into()).await.unwrap();
     record.id.to_string()
 }
+
+/// Direct uploads, as a client does them: plan, PUT the parts to their URLs, complete.
+impl TestApp {
+    pub async fn plan(&self, file_name: &str, size: usize) -> Value {
+        let response = self
+            .http
+            .post(self.url("/uploads"))
+            .json(&json!({"file_name": file_name, "size": size, "metadata": {"camera": "x100"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// PUTs each part's slice of `bytes` to its URL with its headers; returns the parts to
+    /// complete with (number and ETag), in order.
+    pub async fn send_parts(&self, plan: &Value, bytes: &[u8], skip: &[u64]) -> Value {
+        let part_size = plan["part_size"].as_u64().unwrap() as usize;
+        let mut completed = Vec::new();
+        for part in plan["parts"].as_array().unwrap() {
+            let number = part["number"].as_u64().unwrap();
+            if skip.contains(&number) {
+                continue;
+            }
+            assert_eq!(part["method"], "PUT");
+            let start = (number as usize - 1) * part_size;
+            let end = (start + part_size).min(bytes.len());
+            let mut request = self.http.put(part["url"].as_str().unwrap());
+            for (name, value) in part["headers"].as_object().unwrap() {
+                if name != "content-length" {
+                    request = request.header(name, value.as_str().unwrap());
+                }
+            }
+            let response = request
+                .body(bytes[start..end].to_vec())
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "{:?}", response.status());
+            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+            completed.push(json!({"number": number, "etag": etag}));
+        }
+        json!({"parts": completed})
+    }
+
+    pub async fn complete(&self, id: &str, parts: &Value) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/uploads/{id}/complete")))
+            .json(parts)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn abort(&self, id: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(&format!("/uploads/{id}")))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A JPEG of `width` x `height`, encoded by the `image` crate.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let pixels = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 40]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    pixels.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
+}
+
+/// `jpeg` with an EXIF APP1 segment (little-endian TIFF) whose only tag is the orientation,
+/// right after SOI, as cameras write it.
+pub fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"II\x2a\0\x08\0\0\0".to_vec();
+    tiff.extend_from_slice(&1u16.to_le_bytes());
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
+    tiff.extend_from_slice(&3u16.to_le_bytes());
+    tiff.extend_from_slice(&1u32.to_le_bytes());
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut segment = b"Exif\0\0".to_vec();
+    segment.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}

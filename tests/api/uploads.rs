@@ -22,68 +22,6 @@ fn image(len: usize) -> Vec<u8> {
     bytes
 }
 
-impl TestApp {
-    async fn plan(&self, file_name: &str, size: usize) -> Value {
-        let response = self
-            .http
-            .post(self.url("/uploads"))
-            .json(&json!({"file_name": file_name, "size": size, "metadata": {"camera": "x100"}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-        response.json().await.unwrap()
-    }
-
-    /// PUTs each part's slice of `bytes` to its URL with its headers; returns the parts to
-    /// complete with (number and ETag), in order.
-    async fn send_parts(&self, plan: &Value, bytes: &[u8], skip: &[u64]) -> Value {
-        let part_size = plan["part_size"].as_u64().unwrap() as usize;
-        let mut completed = Vec::new();
-        for part in plan["parts"].as_array().unwrap() {
-            let number = part["number"].as_u64().unwrap();
-            if skip.contains(&number) {
-                continue;
-            }
-            assert_eq!(part["method"], "PUT");
-            let start = (number as usize - 1) * part_size;
-            let end = (start + part_size).min(bytes.len());
-            let mut request = self.http.put(part["url"].as_str().unwrap());
-            for (name, value) in part["headers"].as_object().unwrap() {
-                if name != "content-length" {
-                    request = request.header(name, value.as_str().unwrap());
-                }
-            }
-            let response = request
-                .body(bytes[start..end].to_vec())
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success(), "{:?}", response.status());
-            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
-            completed.push(json!({"number": number, "etag": etag}));
-        }
-        json!({"parts": completed})
-    }
-
-    async fn complete(&self, id: &str, parts: &Value) -> reqwest::Response {
-        self.http
-            .post(self.url(&format!("/uploads/{id}/complete")))
-            .json(parts)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn abort(&self, id: &str) -> reqwest::Response {
-        self.http
-            .delete(self.url(&format!("/uploads/{id}")))
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
 /// The whole flow for `len` bytes: plan, send, complete, read, list, download, delete.
 async fn round_trip(app: &TestApp, len: usize, expected_parts: usize) {
     let bytes = image(len);
