@@ -12,8 +12,8 @@ use super::{InputError, json};
 use crate::dimensions::{self, Dimensions};
 use crate::media::MediaType;
 
-/// Room in a JSON upload body for everything but the base64 text: `file_name` (255
-/// characters, escaped in the worst case), metadata (8 KiB, escaped) and syntax.
+/// Room in a JSON upload body for everything but the base64 text: the longest `file_name`
+/// and the largest metadata, both escaped in the worst case, and syntax.
 const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 
 /// A JSON upload: the image as base64, its name and optional metadata. Each member at most
@@ -44,8 +44,8 @@ pub struct UploadRequest {
     metadata: Option<BTreeMap<String, String>>,
 }
 
-/// What JSON Schema can say of metadata; the one rule it cannot (keys and values at most
-/// 8 KiB of UTF-8 in all) is in the description.
+/// What JSON Schema can say of metadata; the one rule it cannot (a bound on the bytes of
+/// all keys and values together) is in the description.
 pub fn metadata_schema() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     let text = |max: Option<usize>| {
