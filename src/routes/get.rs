@@ -14,7 +14,7 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Images never change after upload, so a year of private caching is safe.
-pub(super) const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
+const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
 /// The body of `GET /images/{id}`, for the API description; `record_with_content` writes it.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -161,17 +161,8 @@ pub async fn content(
         .ok_or_else(ApiError::not_found_image)?;
     // The bytes behind an id never change, so the id itself is a strong validator and a
     // revalidation is answered without touching S3.
-    let etag = format!("\"{}\"", record.id);
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).expect("an id is a valid header value"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
-    );
-    if if_none_match(&request_headers, &etag) {
+    let (mut headers, current) = validated(&format!("\"{}\"", record.id), &request_headers);
+    if current {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
     if !inline(&state, &record) {
@@ -208,8 +199,23 @@ pub async fn content(
     Ok((headers, body).into_response())
 }
 
+/// The headers of bytes that never change under `etag` (a strong validator, a year of
+/// private caching), and whether the client's copy is current (`If-None-Match`).
+pub(super) fn validated(etag: &str, request_headers: &HeaderMap) -> (HeaderMap, bool) {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(etag).expect("ids and sizes make valid header values"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    (headers, if_none_match(request_headers, etag))
+}
+
 /// RFC 9110 §13.1.2: weak comparison, `*` matches any current representation.
-pub(super) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::get::{CACHE_CONTROL, if_none_match};
+use super::get::validated;
 use super::paths;
 use crate::domain::{ImageId, InputError};
 use crate::error::{ApiError, Problem};
@@ -57,17 +57,8 @@ pub async fn thumbnail(
         .await?
         .ok_or_else(ApiError::not_found_image)?;
 
-    let etag = format!("\"{id}-{size}-{VERSION}\"");
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).expect("ids and sizes are valid header values"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
-    );
-    if if_none_match(&request_headers, &etag) {
+    let (mut headers, current) = validated(&format!("\"{id}-{size}-{VERSION}\""), &request_headers);
+    if current {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
 

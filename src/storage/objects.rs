@@ -123,29 +123,38 @@ impl Objects {
     /// Every object under the prefix, page by page: for operators (`reconcile`), not requests.
     pub async fn list(&self) -> Result<Listing, StorageError> {
         let mut listing = Listing::default();
+        for (key, modified) in self.list_prefix(KEY_PREFIX).await? {
+            match id_of(&key) {
+                Some(id) => listing.objects.push((id, modified)),
+                None => listing.foreign_keys.push(key),
+            }
+        }
+        Ok(listing)
+    }
+
+    /// Every key under `prefix` with when it was last written.
+    async fn list_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, OffsetDateTime)>, StorageError> {
+        let mut found = Vec::new();
         let mut pages = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
-            .prefix(KEY_PREFIX)
+            .prefix(prefix)
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
             for object in page?.contents() {
-                let key = object.key().unwrap_or_default();
-                match id_of(key) {
-                    Some(id) => {
-                        let modified = object
-                            .last_modified()
-                            .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-                            .unwrap_or_else(OffsetDateTime::now_utc);
-                        listing.objects.push((id, modified));
-                    }
-                    None => listing.foreign_keys.push(key.to_owned()),
-                }
+                let modified = object
+                    .last_modified()
+                    .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
+                    .unwrap_or_else(OffsetDateTime::now_utc);
+                found.push((object.key().unwrap_or_default().to_owned(), modified));
             }
         }
-        Ok(listing)
+        Ok(found)
     }
 
     /// Idempotent: S3 answers success for a key that is already gone.
@@ -250,35 +259,23 @@ impl Objects {
         Ok(())
     }
 
-    /// Every stored thumbnail's image id, with when it was written: for `reconcile`.
+    /// Every stored thumbnail's image id and key, with when it was written: for `reconcile`.
     pub async fn list_thumbnails(
         &self,
     ) -> Result<Vec<(ImageId, String, OffsetDateTime)>, StorageError> {
-        let mut found = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(THUMBNAIL_PREFIX)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for object in page?.contents() {
-                let key = object.key().unwrap_or_default();
+        let found = self.list_prefix(THUMBNAIL_PREFIX).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|(key, modified)| {
                 let id = key
-                    .strip_prefix(THUMBNAIL_PREFIX)
-                    .and_then(|rest| rest.split('/').next())
-                    .and_then(|id| id.parse().ok());
-                if let Some(id) = id {
-                    let modified = object
-                        .last_modified()
-                        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-                        .unwrap_or_else(OffsetDateTime::now_utc);
-                    found.push((id, key.to_owned(), modified));
-                }
-            }
-        }
-        Ok(found)
+                    .strip_prefix(THUMBNAIL_PREFIX)?
+                    .split('/')
+                    .next()?
+                    .parse()
+                    .ok()?;
+                Some((id, key, modified))
+            })
+            .collect())
     }
 
     pub async fn delete_key(&self, key: &str) -> Result<(), StorageError> {
