@@ -124,13 +124,14 @@ fn decode_jpeg_scaled(
 }
 
 fn encode(image: DynamicImage) -> Result<Thumbnail, ThumbnailError> {
-    let transparent =
-        image.color().has_alpha() && image.to_rgba8().pixels().any(|pixel| pixel.0[3] < u8::MAX);
+    // Converted once, and only for an image that can hold transparency.
+    let rgba = image.color().has_alpha().then(|| image.to_rgba8());
+    let transparent = rgba
+        .as_ref()
+        .filter(|rgba| rgba.pixels().any(|pixel| pixel.0[3] < u8::MAX));
     let mut out = Cursor::new(Vec::new());
-    let media = if transparent {
-        image
-            .to_rgba8()
-            .write_to(&mut out, ImageFormat::Png)
+    let media = if let Some(rgba) = transparent {
+        rgba.write_to(&mut out, ImageFormat::Png)
             .map_err(|_| ThumbnailError::Undecodable)?;
         MediaType::Png
     } else {

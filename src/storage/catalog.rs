@@ -120,18 +120,10 @@ impl Catalog {
             .expression_attribute_names("#id", ID)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                tracing::info!(id = %record.id, "record already written by an earlier attempt");
-                Ok(())
-            }
-            Err(error) => Err(error.into()),
+        if !applied(result)? {
+            tracing::info!(id = %record.id, "record already written by an earlier attempt");
         }
+        Ok(())
     }
 
     /// The image record; `None` if there is none (a pending upload is not an image).
