@@ -28,6 +28,11 @@ pub enum ApiError {
     BodyTimeout { secs: u64 },
     #[error("the request headers exceed {limit} bytes")]
     HeadersTooLarge { limit: usize },
+    #[error("the request has more than {limit} header fields")]
+    TooManyHeaders { limit: usize },
+    /// A request head that is not HTTP/1.1: says what is wrong with it.
+    #[error("the request is not valid HTTP/1.1: {0}")]
+    MalformedRequest(&'static str),
     #[error("the request URI exceeds {limit} bytes")]
     UriTooLong { limit: usize },
     #[error(
@@ -64,6 +69,7 @@ pub const CODES: &[&str] = &[
     "unreadable_image",
     "not_found",
     "unreadable_body",
+    "malformed_request",
     "request_timeout",
     "headers_too_large",
     "uri_too_long",
@@ -83,12 +89,15 @@ impl ApiError {
                 InvalidJson(_) | MissingField(_) | InvalidField(_) | InvalidBase64(_)
                 | EmptyContent | InvalidQuery(_) | InvalidToken(_) | InvalidId(_),
             )
-            | Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            | Self::UnreadableBody
+            | Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
             Self::Input(PayloadTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Input(UnsupportedMediaType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Input(TooManyPixels { .. } | UnreadableImage) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::HeadersTooLarge { .. } | Self::TooManyHeaders { .. } => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -120,7 +129,8 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
             Self::BodyTimeout { .. } => "request_timeout",
-            Self::HeadersTooLarge { .. } => "headers_too_large",
+            Self::HeadersTooLarge { .. } | Self::TooManyHeaders { .. } => "headers_too_large",
+            Self::MalformedRequest(_) => "malformed_request",
             Self::UriTooLong { .. } => "uri_too_long",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::UploadIncomplete(_) => "upload_incomplete",
@@ -264,6 +274,7 @@ mod tests {
         let all = input.into_iter().map(ApiError::from).chain([
             ApiError::NotFound(String::new()),
             ApiError::UnreadableBody,
+            ApiError::MalformedRequest(""),
             ApiError::BodyTimeout { secs: 1 },
             ApiError::HeadersTooLarge { limit: 1 },
             ApiError::UriTooLong { limit: 1 },

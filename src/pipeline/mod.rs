@@ -12,7 +12,7 @@ use axum::middleware::from_fn;
 use tower::util::MapRequestLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use bounds::{MAX_HEADER_BYTES, MAX_URI_BYTES};
+pub use bounds::{HeadRefusal, MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
 
 use crate::config::Config;
 
@@ -21,7 +21,7 @@ use crate::config::Config;
 /// 2. `nosniff` on every response, errors included (problem documents echo client input);
 /// 3. `request_id`: the request's id, its span and its log line;
 /// 4. `cors`, when configured;
-/// 5. `bounds`: headers and URI within their limits;
+/// 5. `bounds`: headers and URI within their limits, and heads the HTTP server refused;
 /// 6. `panics`: a handler's panic becomes a `500` problem document.
 pub fn around(routes: Router, config: &Config) -> Router {
     let inner = routes.layer(panics::layer());

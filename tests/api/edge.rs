@@ -24,30 +24,95 @@ fn reset(stream: TcpStream) {
 /// Reads one response (head, then a body of its `Content-Length`); returns the status and the
 /// head's text. `None` if the server closed the connection first.
 async fn read_response(stream: &mut TcpStream) -> Option<(u16, String)> {
+    read_answer(stream)
+        .await
+        .map(|answer| (answer.status, answer.head))
+}
+
+struct Answer {
+    status: u16,
+    /// Lowercased.
+    head: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    /// Asserts a problem document with this status and code, a request id and `nosniff`.
+    fn assert_problem(&self, status: u16, code: &str) -> serde_json::Value {
+        assert_eq!(self.status, status, "{}", self.head);
+        assert!(
+            self.head.contains("content-type: application/problem+json"),
+            "{}",
+            self.head
+        );
+        assert!(
+            self.head.contains("x-content-type-options: nosniff"),
+            "{}",
+            self.head
+        );
+        let request_id = self
+            .head
+            .lines()
+            .find_map(|line| line.strip_prefix("x-request-id: "))
+            .expect("an x-request-id");
+        let problem: serde_json::Value = serde_json::from_slice(&self.body).unwrap();
+        assert_eq!(problem["code"], code, "{problem}");
+        assert_eq!(problem["status"], status);
+        assert_eq!(
+            problem["request_id"]
+                .as_str()
+                .map(str::to_lowercase)
+                .as_deref(),
+            Some(request_id.trim())
+        );
+        problem
+    }
+}
+
+async fn read_answer(stream: &mut TcpStream) -> Option<Answer> {
     let mut buffer = Vec::new();
     let mut chunk = [0; 4096];
-    let head_end = loop {
-        if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
+    loop {
+        if let Some((answer, _)) = parse_answer(&buffer) {
+            return Some(answer);
         }
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).to_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .map_or(0, |v| v.trim().parse().unwrap());
-    while buffer.len() < head_end + length {
         match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => return None,
             Ok(n) => buffer.extend_from_slice(&chunk[..n]),
         }
     }
+}
+
+/// The response at the front of `bytes` (a body of its `Content-Length`), and its length.
+fn parse_answer(bytes: &[u8]) -> Option<(Answer, usize)> {
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = String::from_utf8_lossy(&bytes[..head_end]).to_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap());
+    let body = bytes.get(head_end..head_end + length)?.to_vec();
     let status = head[9..12].parse().unwrap();
-    Some((status, head))
+    Some((Answer { status, head, body }, head_end + length))
+}
+
+/// Sends `bytes` on a fresh connection and reads every answer until the server closes it.
+async fn exchange(app: &TestApp, bytes: &[u8]) -> Vec<Answer> {
+    let mut stream = connect(app).await;
+    stream.write_all(bytes).await.unwrap();
+    let mut received = Vec::new();
+    timeout(Duration::from_secs(10), stream.read_to_end(&mut received))
+        .await
+        .expect("the server closes the connection")
+        .expect("and does not reset it");
+    let mut answers = Vec::new();
+    let mut rest = &received[..];
+    while let Some((answer, length)) = parse_answer(rest) {
+        answers.push(answer);
+        rest = &rest[length..];
+    }
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(rest));
+    answers
 }
 
 fn get(path: &str) -> String {
@@ -273,5 +338,155 @@ async fn every_response_says_nosniff() {
             "{}",
             response.url()
         );
+    }
+}
+
+#[tokio::test]
+async fn heads_hyper_cannot_read_get_problem_documents() {
+    let app = spawn_app().await;
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (
+            b"GET /images HTTP/1.1 extra\r\nhost: t\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"GET /images HTTP/3.0\r\nhost: t\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"GET /im ages HTTP/1.1\r\nhost: t\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"GET /images HTTP/1.1\r\nbad header: v\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"GET /images HTTP/1.1\r\nx: a\x01b\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"POST /images HTTP/1.1\r\ncontent-length: 12a\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"POST /images HTTP/1.1\r\ncontent-length: -1\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"POST /images HTTP/1.1\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nabcde"
+                .to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"POST /images HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"POST /images HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03".to_vec(),
+            400,
+            "malformed_request",
+        ),
+        (
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
+            400,
+            "malformed_request",
+        ),
+    ];
+    for (bytes, status, code) in cases {
+        let answers = exchange(&app, &bytes).await;
+        let shown = String::from_utf8_lossy(&bytes).into_owned();
+        assert_eq!(answers.len(), 1, "{shown:?}");
+        let problem = answers[0].assert_problem(status, code);
+        assert!(answers[0].head.contains("connection: close"), "{shown:?}");
+        println!("{shown:?} -> {}", problem["detail"]);
+    }
+}
+
+#[tokio::test]
+async fn heads_past_hyper_limits_get_the_stated_problems() {
+    let app = spawn_app().await;
+    // A URI past 64 KiB (hyper's own limit) and one just past the stated 8 KiB.
+    for length in [70_000, 8 * 1024 + 1] {
+        let path = format!("/images?file_name={}", "a".repeat(length));
+        let answers = exchange(&app, get(&path).as_bytes()).await;
+        answers[0].assert_problem(414, "uri_too_long");
+    }
+    // A head past 400 KiB (hyper's read buffer), all in one header.
+    let huge = format!(
+        "GET /images HTTP/1.1\r\nx-big: {}\r\n\r\n",
+        "v".repeat(500_000)
+    );
+    let answers = exchange(&app, huge.as_bytes()).await;
+    answers[0].assert_problem(431, "headers_too_large");
+    // More header fields than the stated bound, though small in all.
+    let mut many = String::from("GET /images HTTP/1.1\r\n");
+    many.push_str(&"h:\r\n".repeat(4097));
+    many.push_str("\r\n");
+    let answers = exchange(&app, many.as_bytes()).await;
+    let problem = answers[0].assert_problem(431, "headers_too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("4096"),
+        "{problem}"
+    );
+    // At the bound, a request is served.
+    let mut at_bound = String::from("GET /images HTTP/1.1\r\nconnection: close\r\n");
+    at_bound.push_str(&"h:\r\n".repeat(4095));
+    at_bound.push_str("\r\n");
+    assert_eq!(exchange(&app, at_bound.as_bytes()).await[0].status, 200);
+}
+
+#[tokio::test]
+async fn pipelined_requests_are_answered_in_order_up_to_a_malformed_one() {
+    let app = spawn_app().await;
+    let image = png(3000);
+    let mut stream = Vec::new();
+    // A raw upload with a Content-Length, another chunked (with an extension and a trailer),
+    // a listing, then a malformed head and a request after it that is never read.
+    stream.extend_from_slice(
+        format!(
+            "POST /images?file_name=a.png HTTP/1.1\r\ncontent-type: image/png\r\ncontent-length: {}\r\n\r\n",
+            image.len()
+        )
+        .as_bytes(),
+    );
+    stream.extend_from_slice(&image);
+    stream.extend_from_slice(
+        b"POST /images?file_name=b.png HTTP/1.1\r\ncontent-type: image/png\r\ntransfer-encoding: chunked\r\n\r\n",
+    );
+    for piece in image.chunks(1000) {
+        stream.extend_from_slice(format!("{:x};note=1\r\n", piece.len()).as_bytes());
+        stream.extend_from_slice(piece);
+        stream.extend_from_slice(b"\r\n");
+    }
+    stream.extend_from_slice(b"0\r\nx-trailer: t\r\n\r\n");
+    stream.extend_from_slice(get("/images").as_bytes());
+    stream.extend_from_slice(b"GET /images HTTP/1.1\r\ncontent-length: x\r\n\r\n");
+    stream.extend_from_slice(get("/images").as_bytes());
+
+    let answers = exchange(&app, &stream).await;
+    let statuses: Vec<u16> = answers.iter().map(|answer| answer.status).collect();
+    assert_eq!(statuses, [201, 201, 200, 400]);
+    answers[3].assert_problem(400, "malformed_request");
+    let listing: serde_json::Value = serde_json::from_slice(&answers[2].body).unwrap();
+    assert_eq!(listing["items"].as_array().unwrap().len(), 2, "{listing}");
+    for answer in &answers[..2] {
+        let record: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        let id = record["id"].as_str().unwrap();
+        assert_eq!(app.object(id).await.unwrap().0, image);
     }
 }

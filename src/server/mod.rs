@@ -1,11 +1,15 @@
 //! The two ways to serve the router: inside Lambda, or as a plain HTTP server.
 
+mod head_guard;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -13,9 +17,12 @@ use hyper_util::service::TowerToHyperService;
 use lambda_http::LambdaEvent;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 use crate::lambda_event::ApiEvent;
-use crate::pipeline::MAX_HEADER_BYTES;
+use crate::pipeline::MAX_HEADER_FIELDS;
+
+use head_guard::{HeadGuard, Refusals};
 
 /// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
@@ -60,10 +67,9 @@ pub async fn serve(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.client_timeout)
-        // Room for the router's own bounds to apply, so that a request past them gets a
-        // problem document: hyper answers a head past its own limits without one.
-        // (its default read buffer already holds more than both bounds).
-        .max_headers(MAX_HEADER_BYTES / 4);
+        // The guard has already refused heads past the bounds; its default read buffer
+        // holds more than them.
+        .max_headers(MAX_HEADER_FIELDS);
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -84,8 +90,17 @@ pub async fn serve(
                 continue;
             }
         };
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let refusals = Arc::new(Refusals::default());
+        let io = HeadGuard::new(stream, Arc::clone(&refusals));
+        let service = app
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                if let Some(refusal) = refusals.next_request() {
+                    request.extensions_mut().insert(refusal);
+                }
+                request
+            });
+        let connection = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
