@@ -2,7 +2,11 @@
 //! any of its metadata. JPEG is decoded at reduced scale in the DCT domain (1/2, 1/4, 1/8:
 //! `jpeg-decoder`), so a 12-megapixel photo becomes at most a few hundred thousand pixels
 //! before anything else happens; the other formats decode with the `image` crate (an animated
-//! GIF gives its first frame). Opaque results are JPEG, those with transparency PNG.
+//! GIF gives its first frame). A PNG is shrunk as its rows are decoded (`png_rows`), never
+//! whole in memory. Opaque results are JPEG, those with transparency PNG.
+
+mod png_rows;
+mod shrink;
 
 use std::io::Cursor;
 
@@ -44,7 +48,11 @@ pub fn make(
 ) -> Result<Thumbnail, ThumbnailError> {
     let mut image = match media {
         MediaType::Jpeg => decode_jpeg_scaled(bytes, size, max_pixels)?,
-        MediaType::Png => decode(bytes, ImageFormat::Png, max_pixels)?,
+        MediaType::Png => match png_rows::decode_shrunk(bytes, |w, h| fit(w, h, size), max_pixels)?
+        {
+            Some(image) => image,
+            None => decode(bytes, ImageFormat::Png, max_pixels)?,
+        },
         MediaType::Gif => decode(bytes, ImageFormat::Gif, max_pixels)?,
         MediaType::Webp => decode(bytes, ImageFormat::WebP, max_pixels)?,
         MediaType::Bmp => decode(bytes, ImageFormat::Bmp, max_pixels)?,
@@ -63,6 +71,17 @@ pub fn make(
         Orientation::from_exif(orientation).unwrap_or(Orientation::NoTransforms),
     );
     encode(image)
+}
+
+/// `width`×`height` scaled to fit `size`×`size` (as `DynamicImage::thumbnail` does), or kept
+/// if it already fits.
+fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
+    if width <= size && height <= size {
+        return (width, height);
+    }
+    let scale = f64::from(size) / f64::from(width.max(height));
+    let side = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, side);
+    (side(width), side(height))
 }
 
 fn limits(max_pixels: u64) -> Limits {

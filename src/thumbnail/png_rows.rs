@@ -1,0 +1,220 @@
+//! PNG thumbnails without the whole image in memory: the rows are decoded one at a time
+//! (`png`, the decoder the `image` crate uses) and shrunk as they come (`Shrink`). A 12 MP
+//! RGB photo would otherwise be a 36 MB buffer before the thumbnail is made from it.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
+
+use super::ThumbnailError;
+use super::shrink::Shrink;
+
+/// The image shrunk to `target`, or `None` for an interlaced PNG (its rows arrive in seven
+/// passes; the whole-image path takes it).
+pub fn decode_shrunk(
+    bytes: &[u8],
+    target: impl FnOnce(u32, u32) -> (u32, u32),
+    max_pixels: u64,
+) -> Result<Option<DynamicImage>, ThumbnailError> {
+    let limits = png::Limits {
+        bytes: usize::try_from(max_pixels.saturating_mul(8)).unwrap_or(usize::MAX),
+    };
+    let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), limits);
+    // Palettes and low bit depths expanded, 16-bit samples cut to 8: one byte a channel.
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder
+        .read_info()
+        .map_err(|_| ThumbnailError::Undecodable)?;
+    let info = reader.info();
+    if info.interlaced {
+        return Ok(None);
+    }
+    let (width, height) = (info.width, info.height);
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(ThumbnailError::Undecodable);
+    }
+    let (color, _) = reader.output_color_type();
+    let channels = color.samples();
+    let (target_width, target_height) = target(width, height);
+    let mut shrink = Shrink::new((width, height), (target_width, target_height), channels);
+    for _ in 0..height {
+        let row = reader
+            .next_row()
+            .map_err(|_| ThumbnailError::Undecodable)?
+            .ok_or(ThumbnailError::Undecodable)?;
+        shrink.push_row(row.data());
+    }
+    // To the end of the file, so that a file cut short is refused as a whole decode refuses it.
+    reader.finish().map_err(|_| ThumbnailError::Undecodable)?;
+    let pixels = shrink.finish();
+    let image =
+        match color {
+            png::ColorType::Grayscale => GrayImage::from_raw(target_width, target_height, pixels)
+                .map(DynamicImage::ImageLuma8),
+            png::ColorType::GrayscaleAlpha => {
+                GrayAlphaImage::from_raw(target_width, target_height, pixels)
+                    .map(DynamicImage::ImageLumaA8)
+            }
+            png::ColorType::Rgb => {
+                RgbImage::from_raw(target_width, target_height, pixels).map(DynamicImage::ImageRgb8)
+            }
+            png::ColorType::Rgba => RgbaImage::from_raw(target_width, target_height, pixels)
+                .map(DynamicImage::ImageRgba8),
+            png::ColorType::Indexed => None,
+        };
+    image.map(Some).ok_or(ThumbnailError::Undecodable)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against the whole-image path (`image` decodes, then `thumbnail`), on pictures of
+    //! realistic size in each PNG color type, with sides that do not divide evenly.
+
+    use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
+
+    use super::*;
+    use crate::thumbnail::fit;
+
+    fn picture(width: u32, height: u32) -> RgbaImage {
+        let mut state = 0x2545_f491_u32;
+        RgbaImage::from_fn(width, height, |x, y| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let noise = (state & 0x1f) as u8;
+            Rgba([
+                ((x * 255) / width) as u8 ^ noise,
+                ((y * 255) / height) as u8,
+                (((x / 37 + y / 23) % 2) * 200) as u8 + noise,
+                if (x / 50 + y / 50) % 3 == 0 {
+                    0
+                } else {
+                    255 - noise
+                },
+            ])
+        })
+    }
+
+    fn png_of(image: &DynamicImage) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    fn whole_image_path(bytes: &[u8], size: u32) -> DynamicImage {
+        let image = image::load_from_memory_with_format(bytes, ImageFormat::Png).unwrap();
+        if image.width() > size || image.height() > size {
+            image.thumbnail(size, size)
+        } else {
+            image
+        }
+    }
+
+    fn assert_close(ours: &DynamicImage, theirs: &DynamicImage, what: &str) {
+        assert_eq!(ours.color(), theirs.color(), "{what}");
+        assert_eq!(ours.dimensions_pair(), theirs.dimensions_pair(), "{what}");
+        let (ours, theirs) = (ours.to_rgba8(), theirs.to_rgba8());
+        let off: Vec<u8> = ours
+            .pixels()
+            .zip(theirs.pixels())
+            .map(|(a, b)| {
+                a.0.iter()
+                    .zip(b.0)
+                    .map(|(a, b)| a.abs_diff(b))
+                    .max()
+                    .unwrap()
+            })
+            .collect();
+        let far = off.iter().filter(|&&off| off > 1).count();
+        let limit = (ours.width() + ours.height()) as usize;
+        assert!(far <= limit, "{what}: {far} pixels differ by more than 1");
+    }
+
+    trait Dimensions {
+        fn dimensions_pair(&self) -> (u32, u32);
+    }
+
+    impl Dimensions for DynamicImage {
+        fn dimensions_pair(&self) -> (u32, u32) {
+            (self.width(), self.height())
+        }
+    }
+
+    #[test]
+    fn every_color_type_matches_the_whole_image_path() {
+        let source = DynamicImage::ImageRgba8(picture(1203, 797));
+        let variants = [
+            ("rgb8", DynamicImage::ImageRgb8(source.to_rgb8())),
+            ("rgba8", source.clone()),
+            ("luma8", DynamicImage::ImageLuma8(source.to_luma8())),
+            ("lumaa8", DynamicImage::ImageLumaA8(source.to_luma_alpha8())),
+            ("rgb16", DynamicImage::ImageRgb16(source.to_rgb16())),
+            ("rgba16", DynamicImage::ImageRgba16(source.to_rgba16())),
+        ];
+        for (name, image) in variants {
+            let bytes = png_of(&image);
+            for size in [64, 256, 1024, 2000] {
+                let ours = decode_shrunk(&bytes, |w, h| fit(w, h, size), u64::MAX)
+                    .unwrap()
+                    .expect("not interlaced");
+                let mut theirs = whole_image_path(&bytes, size);
+                // The streamed path cuts 16-bit samples to 8 before it averages.
+                theirs = match theirs {
+                    DynamicImage::ImageRgb16(_) => DynamicImage::ImageRgb8(theirs.to_rgb8()),
+                    DynamicImage::ImageRgba16(_) => DynamicImage::ImageRgba8(theirs.to_rgba8()),
+                    other => other,
+                };
+                assert_close(&ours, &theirs, &format!("{name} at {size}"));
+            }
+        }
+    }
+
+    #[test]
+    fn palette_and_low_bit_depth_images_are_expanded() {
+        let (width, height) = (333, 211);
+        let mut bytes = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut bytes, width, height);
+            encoder.set_color(png::ColorType::Indexed);
+            encoder.set_depth(png::BitDepth::Four);
+            encoder.set_palette(
+                (0..16u8)
+                    .flat_map(|i| [i * 16, 255 - i * 16, i * 7])
+                    .collect::<Vec<_>>(),
+            );
+            let mut writer = encoder.write_header().unwrap();
+            let row = (width as usize).div_ceil(2);
+            let data: Vec<u8> = (0..row * height as usize)
+                .map(|i| (i % 251) as u8)
+                .collect();
+            writer.write_image_data(&data).unwrap();
+        }
+        let ours = decode_shrunk(&bytes, |w, h| fit(w, h, 128), u64::MAX)
+            .unwrap()
+            .unwrap();
+        let theirs = whole_image_path(&bytes, 128);
+        assert_close(
+            &ours,
+            &DynamicImage::ImageRgb8(theirs.to_rgb8()),
+            "palette, 4 bits",
+        );
+    }
+
+    #[test]
+    fn broken_files_are_refused_as_the_whole_image_path_refuses_them() {
+        let bytes = png_of(&DynamicImage::ImageRgb8(
+            DynamicImage::ImageRgba8(picture(640, 480)).to_rgb8(),
+        ));
+        // Cut inside the header, inside the pixel data and just before its end.
+        for cut in [20, 60, bytes.len() / 3, bytes.len() / 2, bytes.len() - 20] {
+            let truncated = &bytes[..cut];
+            let ours = decode_shrunk(truncated, |w, h| fit(w, h, 256), u64::MAX);
+            let theirs = image::load_from_memory_with_format(truncated, ImageFormat::Png);
+            assert!(ours.is_err(), "cut at {cut}");
+            assert!(theirs.is_err(), "cut at {cut}");
+        }
+        // More pixels than allowed.
+        let refused = decode_shrunk(&bytes, |w, h| fit(w, h, 256), 640 * 480 - 1);
+        assert!(refused.is_err());
+    }
+}
