@@ -5,6 +5,7 @@
 //! GIF gives its first frame). A PNG is shrunk as its rows are decoded (`png_rows`), never
 //! whole in memory. Opaque results are JPEG, those with transparency PNG.
 
+mod jpeg_dc;
 mod png_rows;
 mod shrink;
 
@@ -47,7 +48,16 @@ pub fn make(
     max_pixels: u64,
 ) -> Result<Thumbnail, ThumbnailError> {
     let mut image = match media {
-        MediaType::Jpeg => decode_jpeg_scaled(bytes, size, max_pixels)?,
+        MediaType::Jpeg => {
+            let eighth_fits = |width: u32, height: u32| {
+                let (fit_width, fit_height) = fit(width, height, size);
+                width.div_ceil(8) >= fit_width && height.div_ceil(8) >= fit_height
+            };
+            match jpeg_dc::decode_eighth(bytes, max_pixels, eighth_fits) {
+                Some(image) => image,
+                None => decode_jpeg_scaled(bytes, size, max_pixels)?,
+            }
+        }
         MediaType::Png => match png_rows::decode_shrunk(bytes, |w, h| fit(w, h, size), max_pixels)?
         {
             Some(image) => image,
@@ -64,13 +74,45 @@ pub fn make(
     // Shrink first, then turn: the box is square, so the fit does not depend on the turn, and
     // turning the small image moves a few hundred times fewer pixels.
     if image.width() > size || image.height() > size {
-        image = image.thumbnail(size, size);
+        image = shrink_whole(image, size);
     }
     let orientation = dimensions::orientation(bytes) as u8;
     image.apply_orientation(
         Orientation::from_exif(orientation).unwrap_or(Orientation::NoTransforms),
     );
     encode(image)
+}
+
+/// A decoded image shrunk to fit `size`×`size`: by `Shrink` (integer box means) for 8-bit
+/// pixels, by `image`'s own thumbnail (the same boxes in floating point) for the rest.
+fn shrink_whole(image: DynamicImage, size: u32) -> DynamicImage {
+    let (width, height) = (image.width(), image.height());
+    let target = fit(width, height, size);
+    let shrunk = |pixels: &[u8], channels: usize| {
+        let mut shrink = shrink::Shrink::new((width, height), target, channels);
+        for row in pixels.chunks_exact(width as usize * channels) {
+            shrink.push_row(row);
+        }
+        shrink.finish()
+    };
+    let (w, h) = target;
+    let made = match &image {
+        DynamicImage::ImageLuma8(i) => {
+            GrayImage::from_raw(w, h, shrunk(i.as_raw(), 1)).map(DynamicImage::ImageLuma8)
+        }
+        DynamicImage::ImageLumaA8(i) => {
+            image::GrayAlphaImage::from_raw(w, h, shrunk(i.as_raw(), 2))
+                .map(DynamicImage::ImageLumaA8)
+        }
+        DynamicImage::ImageRgb8(i) => {
+            RgbImage::from_raw(w, h, shrunk(i.as_raw(), 3)).map(DynamicImage::ImageRgb8)
+        }
+        DynamicImage::ImageRgba8(i) => {
+            image::RgbaImage::from_raw(w, h, shrunk(i.as_raw(), 4)).map(DynamicImage::ImageRgba8)
+        }
+        _ => None,
+    };
+    made.unwrap_or_else(|| image.thumbnail(size, size))
 }
 
 /// `width`×`height` scaled to fit `size`×`size` (as `DynamicImage::thumbnail` does), or kept
