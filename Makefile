@@ -104,8 +104,8 @@ test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda w
 bench: $(VENV_STAMP) $(BENCH_STAMP) bench/thumbs/node_modules ## benchmark the release binary against moto, and thumbnails against sharp and Pillow; tables on stdout, JSON in bench/ of the target dir
 	cargo build --release --locked --bin image-api
 	cargo build --release --locked --example floor --example thumbnail
-	./scripts/with-moto.sh $(PYTHON) bench/bench.py
 	$(BENCH_VENV)/bin/python bench/thumbnails.py "$$(./scripts/target-dir)/release/examples/thumbnail"
+	./scripts/with-moto.sh $(PYTHON) bench/bench.py
 
 # sharp, the thumbnail peer: exactly the version package-lock.json names, from the npm registry.
 bench/thumbs/node_modules: bench/thumbs/package-lock.json

@@ -233,7 +233,40 @@ def lambda_mode(name):
     function = launch()
     cpu = cpu_per_upload(function)
     function.stop()
-    return {"cold_start": cold, "memory": mem, "cpu_per_invocation_ns": cpu}
+    return {"cold_start": cold, "memory": mem, "cpu_per_invocation_ns": cpu, "thumbnail": lambda_thumbnail(name)}
+
+
+# The 12 MP JPEG that bench/thumbnails.py generates (`make bench` runs it first).
+PHOTO = os.path.join(TARGET_DIR, "bench", "thumbs", "photo-12mp.jpg")
+
+
+def lambda_thumbnail(name, runs=5):
+    """A 256 px thumbnail of the 12 MP JPEG made inside Lambda mode, as a function configured
+    with 256 MB would make it: the process's peak RSS during that one invocation (the peak is
+    reset after the upload, through /proc/PID/clear_refs) and its time; then the time to serve
+    the stored one."""
+    with open(PHOTO, "rb") as f:
+        photo = f.read()
+    made_ms, served_ms, peaks = [], [], []
+    for _ in range(runs):
+        function = LambdaFunction(name)
+        event = rest_event("POST", "/images", base64.b64encode(photo), "image/jpeg", {"file_name": "photo.jpg"}, True)
+        answer = function.api.invoke(event)
+        assert answer.get("statusCode") == 201, str(answer)[:300]
+        path = f"/images/{json.loads(answer['body'])['id']}/thumbnail"
+        idle = status_kib(function.pid, "VmRSS")
+        with open(f"/proc/{function.pid}/clear_refs", "w") as f:
+            f.write("5")
+        for times in (made_ms, served_ms):
+            started = time.perf_counter()
+            function.invoke(rest_event("GET", path, query={"size": "256"}), expect=200)
+            times.append((time.perf_counter() - started) * 1000)
+            if times is made_ms:
+                peaks.append((status_kib(function.pid, "VmHWM"), idle))
+        function.stop()
+    peak, idle = max(peaks)
+    return {"made_ms": statistics.median(made_ms), "served_ms": statistics.median(served_ms),
+            "peak_kib": peak, "idle_kib": idle, "runs": runs}
 
 
 def load(server, name, ops, concurrency=16, seconds=5.0):
@@ -370,6 +403,9 @@ def main():
     print(f"  cold start to the first answered invocation: median {in_lambda['cold_start']['median_ms']:.1f} ms, max {in_lambda['cold_start']['max_ms']:.1f} ms")
     print(f"  idle RSS {lm['json']['idle_kib'] / 1024:.1f} MiB; peak after one 4 MiB json upload +{lm['json']['growth_mib']:.1f} MiB, raw +{lm['raw']['growth_mib']:.1f} MiB")
     print("  CPU per invocation: " + ", ".join(f"{k} {v / 1e6:.2f} ms" for k, v in in_lambda["cpu_per_invocation_ns"].items()))
+    th = in_lambda["thumbnail"]
+    print(f"  256 px thumbnail of a 12 MP JPEG (made, then served from S3): median {th['made_ms']:.1f} ms, then {th['served_ms']:.1f} ms;"
+          f" peak RSS {th['peak_kib'] / 1024:.1f} MiB (idle {th['idle_kib'] / 1024:.1f} MiB; a 256 MB function has 244 MiB)")
     print("\nconcurrency 16, 5 s each      p50 ms   p99 ms    req/s  errors  server CPU  emulator CPU")
     for op, r in loaded.items():
         print(f"  {op:<26}{r['p50_ms']:8.1f}{r['p99_ms']:9.1f}{r['throughput_rps']:9.0f}{r['errors']:8d}{r['server_cpu_share'] * 100:10.0f}%{r['emulator_cpu_share'] * 100:12.0f}%")

@@ -61,10 +61,18 @@ fn near(pixel: [u8; 3], expected: [u8; 3]) -> bool {
 #[tokio::test]
 async fn every_orientation_comes_out_upright() {
     let app = spawn_app().await;
-    let stored = encode(
-        DynamicImage::ImageRgb8(quadrants(400, 240)),
-        ImageFormat::Jpeg,
-    );
+    // 400×240 is decoded at 1/2 for 128 px (jpeg-decoder); 1200×720 at 1/8 from its DC
+    // coefficients (`thumbnail::jpeg_dc`).
+    for (width, height) in [(400, 240), (1200, 720)] {
+        let stored = encode(
+            DynamicImage::ImageRgb8(quadrants(width, height)),
+            ImageFormat::Jpeg,
+        );
+        assert_upright(&app, &stored).await;
+    }
+}
+
+async fn assert_upright(app: &TestApp, stored: &[u8]) {
     // Which stored quadrant shows at the displayed top left and top right, per orientation.
     let expected = [
         (1, RED, GREEN),
@@ -77,8 +85,8 @@ async fn every_orientation_comes_out_upright() {
         (8, GREEN, WHITE),
     ];
     for (orientation, top_left, top_right) in expected {
-        let id = upload(&app, "o.jpg", &with_orientation(&stored, orientation)).await;
-        let (headers, thumb, _) = thumbnail(&app, &id, 128).await;
+        let id = upload(app, "o.jpg", &with_orientation(stored, orientation)).await;
+        let (headers, thumb, _) = thumbnail(app, &id, 128).await;
         assert_eq!(headers["content-type"], "image/jpeg");
         let (w, h) = (thumb.width(), thumb.height());
         if orientation >= 5 {
