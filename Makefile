@@ -14,6 +14,10 @@ DEPLOY_STAMP := $(call stamp,$(DEPLOY_VENV),requirements-deploy.txt)
 CHECKOV_STAMP := $(call stamp,$(CHECKOV_VENV),requirements-checkov.txt)
 SCHEMATHESIS_STAMP := $(call stamp,$(SCHEMATHESIS_VENV),requirements-schemathesis.txt)
 BENCH_STAMP := $(call stamp,$(BENCH_VENV),requirements-bench.txt)
+BROWSER_VENV ?= .venv-browser
+BROWSER_STAMP := $(call stamp,$(BROWSER_VENV),requirements-browser.txt)
+# Debian's Chromium, driven by Playwright; never a browser download (`playwright install`).
+CHROMIUM ?= /usr/bin/chromium
 
 # Lambda build: arm64 by default, `make build-lambda LAMBDA_ARCH=--x86-64` for x86.
 LAMBDA_ARCH ?= --arm64
@@ -59,6 +63,14 @@ $(BENCH_STAMP): requirements-bench.txt
 	$(call install_venv,$(BENCH_VENV),$<)
 	@touch $@
 
+$(BROWSER_STAMP): requirements-browser.txt
+	$(call install_venv,$(BROWSER_VENV),$<)
+	@touch $@
+
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
 $(CHECKOV_STAMP): requirements-checkov.txt
 	$(call install_venv,$(CHECKOV_VENV),$<)
 	@touch $@
@@ -67,7 +79,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust test-schemathesis load test-lambda sam-build ## everything CI runs
+test: lint lint-template check-template-table test-rust test-schemathesis test-browser load test-lambda sam-build ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
@@ -80,6 +92,9 @@ test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a p
 
 test-schemathesis: test-rust $(SCHEMATHESIS_STAMP) ## schemathesis on every operation (stateful links too) against the server on moto
 	./scripts/with-moto.sh ./scripts/schemathesis.sh
+
+test-browser: test-rust $(BROWSER_STAMP) $(CHROMIUM) ## the gallery page in Chromium (Playwright) against the server on moto; screenshots in the target dir
+	./scripts/with-moto.sh env BROWSER_VENV=$(BROWSER_VENV) CHROMIUM=$(CHROMIUM) ./scripts/test-browser.sh
 
 load: test-rust ## 3000 mixed requests at concurrency 32: no 5xx, nothing lost, memory settles
 	./scripts/with-moto.sh $(PYTHON) bench/load.py

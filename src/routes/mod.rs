@@ -6,6 +6,7 @@ mod extract;
 pub(crate) mod fallback;
 pub(crate) mod get;
 pub(crate) mod list;
+mod page;
 pub mod paths;
 pub(crate) mod thumbnail;
 pub(crate) mod upload;
@@ -26,4 +27,6 @@ pub fn router() -> Router<AppState> {
         .route(paths::UPLOADS, post(uploads::create))
         .route(paths::UPLOAD, delete(uploads::abort))
         .route(paths::UPLOAD_COMPLETE, post(uploads::complete))
+        .route(paths::PAGE, get(page::index))
+        .route(paths::PAGE_ASSET, get(page::asset))
 }

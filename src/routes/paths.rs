@@ -15,8 +15,14 @@ macro_rules! uploads {
     };
 }
 
-/// The roots every path of the API hangs from.
-pub const API_ROOTS: [&str; 2] = [images!(), uploads!()];
+macro_rules! assets {
+    () => {
+        "/assets"
+    };
+}
+
+/// The roots every path of the API (and of the page's assets) hangs from.
+pub const API_ROOTS: [&str; 3] = [images!(), uploads!(), assets!()];
 pub const IMAGES: &str = images!();
 pub const IMAGE: &str = concat!(images!(), "/{id}");
 pub const IMAGE_CONTENT: &str = concat!(images!(), "/{id}/content");
@@ -25,6 +31,9 @@ pub const UPLOADS: &str = uploads!();
 pub const UPLOAD: &str = concat!(uploads!(), "/{id}");
 pub const UPLOAD_COMPLETE: &str = concat!(uploads!(), "/{id}/complete");
 pub const OPENAPI: &str = "/openapi.json";
+/// The gallery page, and its script and style sheet.
+pub const PAGE: &str = "/";
+pub const PAGE_ASSET: &str = concat!(assets!(), "/{name}");
 
 /// Where an image's record is served: the `Location` of a new image.
 pub fn image(id: ImageId) -> String {

@@ -522,6 +522,30 @@ impl Objects {
     }
 }
 
+impl Objects {
+    /// Where presigned URLs point (`scheme://host[:port]`), for a browser page's
+    /// Content-Security-Policy: signed locally for a key that does not exist, never sent.
+    pub async fn presigned_origin(&self) -> Result<String, StorageError> {
+        let url = self
+            .presign_get(
+                ImageId::new(),
+                MediaType::Jpeg,
+                "inline",
+                Duration::from_secs(60),
+            )
+            .await?;
+        let uri: axum::http::Uri = url
+            .parse()
+            .map_err(|e: axum::http::uri::InvalidUri| StorageError::Internal(Box::new(e)))?;
+        match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => Ok(format!("{scheme}://{authority}")),
+            _ => Err(StorageError::Internal(
+                format!("a presigned URL without an origin: {url}").into(),
+            )),
+        }
+    }
+}
+
 fn presigning(ttl: Duration) -> Result<PresigningConfig, StorageError> {
     PresigningConfig::expires_in(ttl).map_err(|e| StorageError::Internal(Box::new(e)))
 }

@@ -42,10 +42,39 @@ async fn other_methods_get_405_with_allow() {
 }
 
 #[tokio::test]
+async fn the_gallery_page_is_served_with_a_strict_policy() {
+    let app = spawn_app().await;
+    let page = app.get("/").await;
+    assert_eq!(page.status(), 200);
+    let headers = page.headers().clone();
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let policy = headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("unsafe"), "{policy}");
+    // Direct uploads go to where presigned URLs point: the emulator here.
+    assert!(policy.contains(&format!("connect-src 'self' {}", crate::helpers::moto_endpoint())), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<script src="assets/app.js" defer></script>"#));
+    assert!(!html.contains("{{"), "every placeholder is filled");
+    assert!(!html.contains("<script>"), "no inline script");
+    for (asset, content_type) in [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("app.css", "text/css; charset=utf-8"),
+        ("icon.svg", "image/svg+xml"),
+    ] {
+        let response = app.get(&format!("/assets/{asset}")).await;
+        assert_eq!(response.status(), 200, "{asset}");
+        assert_eq!(response.headers()["content-type"], content_type, "{asset}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_paths_get_404() {
     let app = spawn_app().await;
     for path in [
-        "/",
+        "/index.html",
+        "/assets/nope.js",
         "/image",
         "/images/a/b/c",
         "/images/6f9619ff-8b86-4011-b42d-00c04fc964ff/preview",

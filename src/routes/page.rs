@@ -1,0 +1,91 @@
+//! The gallery page: HTML, CSS and JavaScript compiled into the binary (no build step, no
+//! CDN), talking to the API it is served by. Its Content-Security-Policy allows scripts and
+//! styles from this origin only (no inline script), and connections to this origin and to
+//! where presigned URLs point (direct uploads go there).
+
+use std::sync::OnceLock;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const INDEX: &str = include_str!("../../web/index.html");
+const APP_JS: &str = include_str!("../../web/app.js");
+const APP_CSS: &str = include_str!("../../web/app.css");
+const ICON: &str = include_str!("../../web/icon.svg");
+
+/// `GET /`: the page, with the inline-upload limit it should respect.
+pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    let policy = match POLICY.get() {
+        Some(policy) => policy.clone(),
+        None => {
+            let storage = state.store.objects().presigned_origin().await?;
+            POLICY
+                .get_or_init(|| content_security_policy(&storage))
+                .clone()
+        }
+    };
+    let html = INDEX.replace(
+        "{{MAX_UPLOAD_BYTES}}",
+        &state.config.max_upload_bytes.to_string(),
+    );
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        html,
+    )
+        .into_response();
+    let policy = HeaderValue::from_str(&policy).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    Ok(response)
+}
+
+/// `GET /assets/{name}`: the page's script, style sheet and icon.
+pub async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
+    let (content_type, body) = match name.as_str() {
+        "app.js" => ("text/javascript; charset=utf-8", APP_JS),
+        "app.css" => ("text/css; charset=utf-8", APP_CSS),
+        "icon.svg" => ("image/svg+xml", ICON),
+        _ => return Err(ApiError::NotFound("no such asset".into())),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Scripts, styles and connections from this origin; images from this origin and from the
+/// object URLs the page makes of what it fetched; direct uploads and downloads to `storage`.
+fn content_security_policy(storage: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
+         connect-src 'self' {storage}; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_no_inline_script_and_names_the_storage_origin() {
+        let policy = content_security_policy("https://b.s3.eu-west-1.amazonaws.com");
+        assert!(policy.contains("script-src 'self';"));
+        assert!(!policy.contains("unsafe-inline"));
+        assert!(policy.contains("connect-src 'self' https://b.s3.eu-west-1.amazonaws.com;"));
+    }
+}

@@ -1,0 +1,342 @@
+// The gallery: a grid of thumbnails (newest first, more as you scroll), uploads by drop or
+// picker (small files inline, large ones straight to S3), and a detail view. Everything a user
+// supplied (file names, metadata) goes into the page as text, never as HTML.
+"use strict";
+
+const base = new URL(".", location.href);
+const maxInlineBytes = Number(document.body.dataset.maxInlineBytes) || 4 * 1024 * 1024;
+const PAGE_SIZE = 24;
+const $ = (id) => document.getElementById(id);
+
+// --- Talking to the API ----------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.requestId = problem.request_id;
+  }
+}
+
+function headers(extra = {}) {
+  const key = sessionStorage.getItem("apiKey");
+  return key ? { ...extra, "x-api-key": key } : extra;
+}
+
+async function problemOf(response) {
+  try {
+    return await response.json();
+  } catch {
+    return { detail: `${response.status} ${response.statusText}` };
+  }
+}
+
+// API Gateway's API_KEY mode answers 403 without a key: ask once, keep it for the session.
+async function askForKey() {
+  const dialog = $("key-dialog");
+  $("key-input").value = "";
+  dialog.showModal();
+  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+  const key = $("key-input").value.trim();
+  if (key) sessionStorage.setItem("apiKey", key);
+  return Boolean(key);
+}
+
+async function api(path, options = {}, retried = false) {
+  const response = await fetch(new URL(path, base), { ...options, headers: headers(options.headers) });
+  if ((response.status === 401 || response.status === 403) && !retried && (await askForKey())) {
+    return api(path, options, true);
+  }
+  if (!response.ok) throw new ApiError(response.status, await problemOf(response));
+  return response;
+}
+
+// XMLHttpRequest, for its upload progress events (fetch has none).
+function send(method, url, body, requestHeaders, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    for (const [name, value] of Object.entries(requestHeaders)) {
+      // The browser sets Content-Length itself, from the body.
+      if (name.toLowerCase() !== "content-length") xhr.setRequestHeader(name, value);
+    }
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () => resolve(xhr);
+    xhr.onerror = () => reject(new Error("the connection failed"));
+    xhr.send(body);
+  });
+}
+
+function failure(xhr) {
+  let problem = {};
+  try {
+    problem = JSON.parse(xhr.responseText);
+  } catch {
+    problem = { detail: `${xhr.status} ${xhr.statusText}` };
+  }
+  return new ApiError(xhr.status, problem);
+}
+
+// --- Formatting ------------------------------------------------------------------------------
+
+function bytes(n) {
+  const units = ["bytes", "KiB", "MiB", "GiB"];
+  let unit = 0;
+  while (n >= 1024 && unit < units.length - 1) {
+    n /= 1024;
+    unit += 1;
+  }
+  return `${unit ? n.toFixed(1) : n} ${units[unit]}`;
+}
+
+function element(tag, properties = {}, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, properties);
+  node.append(...children);
+  return node;
+}
+
+function say(message) {
+  $("status").textContent = message;
+}
+
+// --- The grid --------------------------------------------------------------------------------
+
+let nextToken = null;
+let exhausted = false;
+let loading = null;
+let generation = 0;
+
+function filters() {
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  const name = $("filter-name").value.trim();
+  if (name) query.set("file_name", name);
+  if ($("filter-after").value) query.set("created_after", `${$("filter-after").value}T00:00:00Z`);
+  if ($("filter-before").value) query.set("created_before", `${$("filter-before").value}T23:59:59Z`);
+  return query;
+}
+
+async function thumbnailInto(holder, id, size) {
+  try {
+    const response = await api(`images/${encodeURIComponent(id)}/thumbnail?size=${size}`);
+    const url = URL.createObjectURL(await response.blob());
+    const img = element("img", { src: url, alt: "" });
+    img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+    holder.replaceChildren(img);
+  } catch (error) {
+    holder.replaceChildren(element("span", { textContent: "no preview" }));
+  }
+}
+
+function card(record) {
+  const thumb = element("span", { className: "thumb" });
+  const button = element(
+    "button",
+    { type: "button", className: "card", title: record.file_name },
+    thumb,
+    element("span", { className: "name", textContent: record.file_name }),
+  );
+  button.dataset.id = record.id;
+  button.addEventListener("click", () => openDetail(record.id));
+  thumbnailInto(thumb, record.id, 256);
+  return element("li", {}, button);
+}
+
+async function loadMore() {
+  if (loading || exhausted) return loading;
+  const mine = generation;
+  const query = filters();
+  if (nextToken) query.set("next_token", nextToken);
+  loading = (async () => {
+    try {
+      const page = await (await api(`images?${query}`)).json();
+      if (mine !== generation) return;
+      $("grid").append(...page.items.map(card));
+      nextToken = page.next_token || null;
+      exhausted = !nextToken;
+      say($("grid").children.length ? "" : "No images yet.");
+    } catch (error) {
+      say(`Could not list the images: ${error.message}`);
+      exhausted = true;
+    } finally {
+      loading = null;
+    }
+  })();
+  await loading;
+  // Keep filling while the end of the grid is still in view.
+  if (!exhausted && mine === generation && moreInView()) await loadMore();
+}
+
+function moreInView() {
+  return $("more").getBoundingClientRect().top < innerHeight + 200;
+}
+
+function reload() {
+  generation += 1;
+  nextToken = null;
+  exhausted = false;
+  loading = null;
+  $("grid").replaceChildren();
+  loadMore();
+}
+
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting)) loadMore();
+}, { rootMargin: "200px" }).observe($("more"));
+
+$("filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  reload();
+});
+$("filters").addEventListener("reset", () => setTimeout(reload));
+
+// --- Uploads ---------------------------------------------------------------------------------
+
+async function uploadInline(file, onProgress) {
+  const query = new URLSearchParams({ file_name: file.name });
+  const xhr = await send(
+    "POST",
+    new URL(`images?${query}`, base),
+    file,
+    headers({ "Content-Type": file.type || "application/octet-stream" }),
+    onProgress,
+  );
+  if (xhr.status !== 201) throw failure(xhr);
+  return JSON.parse(xhr.responseText);
+}
+
+// Plan, send each part straight to S3 with exactly its signed headers, complete.
+async function uploadDirect(file, onProgress) {
+  const plan = await (
+    await api("uploads", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ file_name: file.name, size: file.size }),
+    })
+  ).json();
+  const parts = [];
+  let sent = 0;
+  for (const part of plan.parts) {
+    const start = (part.number - 1) * plan.part_size;
+    const piece = file.slice(start, Math.min(start + plan.part_size, file.size));
+    const xhr = await send(part.method, part.url, piece, part.headers, (loaded) => onProgress(sent + loaded));
+    if (xhr.status < 200 || xhr.status > 299) throw new Error(`S3 refused part ${part.number} (${xhr.status})`);
+    // Read only when needed: a bucket whose CORS does not expose it makes the browser complain.
+    if (plan.parts.length > 1) parts.push({ number: part.number, etag: xhr.getResponseHeader("ETag") });
+    sent += piece.size;
+  }
+  // One part needs no ETag; several need each one (the bucket's CORS exposes ETag).
+  const body = plan.parts.length === 1 ? {} : { parts };
+  return (
+    await api(`uploads/${encodeURIComponent(plan.id)}/complete`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    })
+  ).json();
+}
+
+async function upload(file) {
+  const progress = element("progress", { max: file.size, value: 0 });
+  const message = element("span", { className: "message", textContent: bytes(file.size) });
+  const row = element("li", {}, element("span", { textContent: file.name }), progress, message);
+  $("uploads").append(row);
+  const onProgress = (loaded) => {
+    progress.value = loaded;
+  };
+  try {
+    const record = await (file.size <= maxInlineBytes ? uploadInline : uploadDirect)(file, onProgress);
+    progress.value = file.size;
+    message.textContent = `uploaded, ${bytes(file.size)}`;
+    return record;
+  } catch (error) {
+    row.classList.add("failed");
+    message.textContent = `failed: ${error.message}`;
+    return null;
+  }
+}
+
+async function uploadAll(files) {
+  const records = await Promise.all([...files].map(upload));
+  if (records.some(Boolean)) reload();
+}
+
+const drop = $("drop");
+$("choose").addEventListener("click", () => $("picker").click());
+$("picker").addEventListener("change", () => {
+  uploadAll($("picker").files);
+  $("picker").value = "";
+});
+drop.addEventListener("dragover", (event) => {
+  event.preventDefault();
+  drop.classList.add("over");
+});
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (event) => {
+  event.preventDefault();
+  drop.classList.remove("over");
+  uploadAll(event.dataTransfer.files);
+});
+
+// --- Detail ----------------------------------------------------------------------------------
+
+let shown = null;
+let downloadUrl = null;
+
+async function openDetail(id) {
+  const dialog = $("detail");
+  $("detail-error").textContent = "";
+  let record;
+  try {
+    record = await (await api(`images/${encodeURIComponent(id)}`)).json();
+  } catch (error) {
+    say(`Could not open the image: ${error.message}`);
+    return;
+  }
+  shown = record;
+  $("detail-name").textContent = record.file_name;
+  const facts = [
+    ["Size", bytes(record.size)],
+    ["Dimensions", record.width ? `${record.width} × ${record.height}` : "unknown"],
+    ["Type", record.content_type],
+    ["Uploaded", new Date(record.created_at).toLocaleString()],
+    ...Object.entries(record.metadata || {}),
+  ];
+  $("detail-facts").replaceChildren(
+    ...facts.flatMap(([term, value]) => [element("dt", { textContent: term }), element("dd", { textContent: value })]),
+  );
+  const link = $("detail-download");
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = null;
+  link.download = record.file_name;
+  if (record.content_url) {
+    // Past the inline limit: a short-lived URL straight to S3.
+    link.href = record.content_url;
+  } else {
+    const content = Uint8Array.from(atob(record.content), (c) => c.charCodeAt(0));
+    downloadUrl = URL.createObjectURL(new Blob([content], { type: record.content_type }));
+    link.href = downloadUrl;
+  }
+  const figure = dialog.querySelector("figure");
+  figure.replaceChildren(element("span", { textContent: "loading…" }));
+  thumbnailInto(figure, record.id, 1024).then(() => {
+    const img = figure.querySelector("img");
+    if (img) img.alt = record.file_name;
+  });
+  dialog.showModal();
+}
+
+$("detail-close").addEventListener("click", () => $("detail").close());
+$("detail-delete").addEventListener("click", async () => {
+  if (!shown || !confirm(`Delete ${shown.file_name}? This cannot be undone.`)) return;
+  try {
+    await api(`images/${encodeURIComponent(shown.id)}`, { method: "DELETE" });
+    document.querySelector(`.card[data-id="${CSS.escape(shown.id)}"]`)?.closest("li")?.remove();
+    $("detail").close();
+    say(`Deleted ${shown.file_name}.`);
+  } catch (error) {
+    $("detail-error").textContent = `Could not delete: ${error.message}`;
+  }
+});
+
+loadMore();
