@@ -49,11 +49,20 @@ async fn the_gallery_page_is_served_with_a_strict_policy() {
     let headers = page.headers().clone();
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    let policy = headers["content-security-policy"].to_str().unwrap().to_owned();
+    let policy = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(policy.contains("script-src 'self';"), "{policy}");
     assert!(!policy.contains("unsafe"), "{policy}");
     // Direct uploads go to where presigned URLs point: the emulator here.
-    assert!(policy.contains(&format!("connect-src 'self' {}", crate::helpers::moto_endpoint())), "{policy}");
+    assert!(
+        policy.contains(&format!(
+            "connect-src 'self' {}",
+            crate::helpers::moto_endpoint()
+        )),
+        "{policy}"
+    );
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"<script src="assets/app.js" defer></script>"#));
     assert!(!html.contains("{{"), "every placeholder is filled");
