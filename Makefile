@@ -79,12 +79,12 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust test-schemathesis test-browser load test-lambda sam-build ## everything CI runs
+test: lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load test-lambda sam-build ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
 	cargo fmt --check
-	cargo clippy --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(PYTHON) scripts/check_module_cycles.py
 
 test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a private moto server
@@ -95,6 +95,9 @@ test-schemathesis: test-rust $(SCHEMATHESIS_STAMP) ## schemathesis on every oper
 
 test-browser: test-rust $(BROWSER_STAMP) $(CHROMIUM) ## the gallery page in Chromium (Playwright) against the server on moto; screenshots in the target dir
 	./scripts/with-moto.sh env BROWSER_VENV=$(BROWSER_VENV) CHROMIUM=$(CHROMIUM) ./scripts/test-browser.sh
+
+test-cli: test-rust ## the command-line client end to end against the server on moto (and a failing one)
+	./scripts/with-moto.sh ./scripts/test-cli.sh
 
 load: test-rust ## 3000 mixed requests at concurrency 32: no 5xx, nothing lost, memory settles
 	./scripts/with-moto.sh $(PYTHON) bench/load.py

@@ -1,0 +1,202 @@
+//! Talking to the API: the endpoint, authentication (API key or SigV4), retries with backoff
+//! on 5xx and connection errors, and problem documents turned into one-line failures.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use bytes::Bytes;
+use reqwest::{Method, Response, StatusCode, Url};
+
+use crate::sigv4;
+
+/// Attempts per request: the first and three retries, after 0.5, 1 and 2 s.
+const ATTEMPTS: u32 = 4;
+
+pub enum Auth {
+    None,
+    ApiKey(String),
+    /// Requests signed for API Gateway (`execute-api`) in `region`.
+    SigV4 {
+        credentials: SharedCredentialsProvider,
+        region: String,
+    },
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: Auth,
+}
+
+/// Why a request failed, as a user should read it.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub request_id: Option<String>,
+    /// A 5xx, a 429 or a connection error: worth another attempt.
+    pub retryable: bool,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            request_id: None,
+            retryable: false,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A request body, kept whole so that a retry can send it again (and SigV4 can hash it).
+pub struct Payload {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+}
+
+impl Client {
+    pub fn new(endpoint: &str, auth: Auth) -> Result<Self, Failure> {
+        // A trailing slash, so that relative paths land under a stage (`.../Prod/images`).
+        let mut base = Url::parse(endpoint)
+            .map_err(|e| Failure::new(format!("the endpoint {endpoint:?} is not a URL: {e}")))?;
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("image-api-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Failure::new(format!("cannot start the HTTP client: {e}")))?;
+        Ok(Self { http, base, auth })
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// `method` on `path` (relative: `images`, `images/{id}`), retried on 5xx, 429 and
+    /// connection errors; a 4xx or the last failure becomes a `Failure` with the problem's
+    /// `detail` and `request_id`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Option<&Payload>,
+    ) -> Result<Response, Failure> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.attempt(method.clone(), path, payload).await {
+                Err(failure) if failure.retryable && attempt < ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Option<&Payload>,
+    ) -> Result<Response, Failure> {
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| Failure::new(format!("bad path {path:?}: {e}")))?;
+        let mut request = self.http.request(method, url);
+        if let Some(payload) = payload {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, payload.content_type)
+                .body(payload.bytes.clone());
+        }
+        let mut request = request
+            .build()
+            .map_err(|e| Failure::new(format!("cannot build the request: {e}")))?;
+        match &self.auth {
+            Auth::None => {}
+            Auth::ApiKey(key) => {
+                let value = key
+                    .parse()
+                    .map_err(|_| Failure::new("the API key is not a valid header value"))?;
+                request.headers_mut().insert("x-api-key", value);
+            }
+            Auth::SigV4 {
+                credentials,
+                region,
+            } => {
+                let credentials = credentials.provide_credentials().await.map_err(|e| {
+                    Failure::new(format!("no AWS credentials for SigV4 signing: {e}"))
+                })?;
+                let body = payload.map_or(&[][..], |p| &p.bytes[..]);
+                sigv4::sign(
+                    &mut request,
+                    body,
+                    &credentials,
+                    region,
+                    "execute-api",
+                    SystemTime::now(),
+                )?;
+            }
+        }
+        let response = self.http.execute(request).await.map_err(|e| Failure {
+            message: format!("cannot reach {}: {}", self.base, chain(&e)),
+            request_id: None,
+            retryable: true,
+        })?;
+        if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(response);
+        }
+        Err(failure_of(response).await)
+    }
+}
+
+/// A response that is not a success, as a `Failure`: the problem document's `detail` and
+/// `request_id` when there is one, else the status.
+pub async fn failure_of(response: Response) -> Failure {
+    let status = response.status();
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+    let text = response.text().await.unwrap_or_default();
+    let problem: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let detail = problem["detail"]
+        .as_str()
+        .or_else(|| problem["message"].as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("the server answered {status}"));
+    Failure {
+        message: format!("{} ({})", detail, status.as_u16()),
+        request_id: problem["request_id"]
+            .as_str()
+            .map(str::to_owned)
+            .or(header_id),
+        retryable,
+    }
+}
+
+/// An error and its causes on one line (reqwest's own message alone says little).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,316 @@
+//! `image-api-cli`: upload files and folders to an image-api deployment (or `make run`), list,
+//! download, make thumbnails and delete. Errors print the problem's `detail` and `request_id`
+//! and exit with 1; usage errors exit with 2.
+
+mod client;
+mod sigv4;
+mod upload;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use clap::{Parser, Subcommand};
+use reqwest::Method;
+
+use client::{Auth, Client, Failure};
+
+#[derive(Parser)]
+#[command(
+    name = "image-api-cli",
+    version,
+    about = "A command-line client for image-api"
+)]
+struct Cli {
+    /// The API's base URL: a stack's `ApiUrl` (`https://…/Prod`) or `make run`'s address.
+    #[arg(long, env = "IMAGE_API_URL", default_value = "http://127.0.0.1:3000")]
+    endpoint: String,
+    /// An API key, for stacks deployed with `AuthMode=API_KEY`.
+    #[arg(long, env = "IMAGE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Sign requests with SigV4 (the standard AWS credential chain), for `AuthMode=AWS_IAM`
+    /// stacks. On by default for `*.amazonaws.com` endpoints when no API key is given.
+    #[arg(long)]
+    sigv4: bool,
+    /// The region to sign for; by default the one in the endpoint, else the AWS config's.
+    #[arg(long)]
+    region: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Upload files, and folders recursively.
+    Upload {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Files sent at the same time.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        /// Files up to this many bytes go inline, larger ones straight to S3 (the service's
+        /// `MAX_UPLOAD_BYTES`, 4 MiB by default; a smaller service limit is handled too).
+        #[arg(long, default_value_t = 4 * 1024 * 1024)]
+        inline_limit: u64,
+    },
+    /// List images, newest first.
+    List {
+        #[arg(long)]
+        file_name: Option<String>,
+        /// RFC 3339, e.g. 2026-01-31T00:00:00Z.
+        #[arg(long)]
+        created_after: Option<String>,
+        #[arg(long)]
+        created_before: Option<String>,
+        /// At most this many (all of them by default, page after page).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// JSON lines, one record each, instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download an image's bytes.
+    Get {
+        id: String,
+        /// Where to write them (`-` for stdout); by default its file name, here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Download a thumbnail.
+    Thumbnail {
+        id: String,
+        /// 64, 128, 256, 512 or 1024.
+        #[arg(long, default_value_t = 256)]
+        size: u32,
+        /// Where to write it (`-` for stdout); by default ID-SIZE.jpg (or .png).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Delete images.
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<bool, Failure> {
+    let auth = auth(&cli).await?;
+    let client = Arc::new(Client::new(&cli.endpoint, auth)?);
+    match cli.command {
+        Command::Upload {
+            paths,
+            jobs,
+            inline_limit,
+        } => {
+            let options = upload::Options { jobs, inline_limit };
+            upload::run(client, &paths, options).await
+        }
+        Command::List {
+            file_name,
+            created_after,
+            created_before,
+            limit,
+            json,
+        } => {
+            let filters = [
+                ("file_name", file_name),
+                ("created_after", created_after),
+                ("created_before", created_before),
+            ];
+            list(&client, &filters, limit, json).await.map(|()| true)
+        }
+        Command::Get { id, output } => {
+            let response = client
+                .send(Method::GET, &format!("images/{id}/content"), None)
+                .await?;
+            let output = match output {
+                Some(output) => output,
+                None => {
+                    let record: serde_json::Value = client
+                        .send(Method::GET, &format!("images/{id}"), None)
+                        .await?
+                        .json()
+                        .await
+                        .map_err(|e| Failure::new(format!("an unreadable record: {e}")))?;
+                    let name = record["file_name"].as_str().unwrap_or(&id);
+                    // Only the last component: a stored name never picks the directory.
+                    PathBuf::from(name.rsplit(['/', '\\']).next().unwrap_or(&id))
+                }
+            };
+            save(response, &output).await.map(|()| true)
+        }
+        Command::Thumbnail { id, size, output } => {
+            let response = client
+                .send(
+                    Method::GET,
+                    &format!("images/{id}/thumbnail?size={size}"),
+                    None,
+                )
+                .await?;
+            let extension = match response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+            {
+                Some("image/png") => "png",
+                _ => "jpg",
+            };
+            let output =
+                output.unwrap_or_else(|| PathBuf::from(format!("{id}-{size}.{extension}")));
+            save(response, &output).await.map(|()| true)
+        }
+        Command::Delete { ids } => {
+            let mut all = true;
+            for id in ids {
+                match client
+                    .send(Method::DELETE, &format!("images/{id}"), None)
+                    .await
+                {
+                    Ok(_) => println!("deleted {id}"),
+                    Err(failure) => {
+                        eprintln!("error: {id}: {failure}");
+                        all = false;
+                    }
+                }
+            }
+            Ok(all)
+        }
+    }
+}
+
+async fn auth(cli: &Cli) -> Result<Auth, Failure> {
+    if let Some(key) = &cli.api_key {
+        return Ok(Auth::ApiKey(key.clone()));
+    }
+    let host = reqwest::Url::parse(&cli.endpoint)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    if !cli.sigv4 && !host.ends_with(".amazonaws.com") {
+        return Ok(Auth::None);
+    }
+    let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    // execute-api hosts name their region: {api}.execute-api.{region}.amazonaws.com.
+    let from_host = host
+        .split('.')
+        .skip_while(|part| *part != "execute-api")
+        .nth(1)
+        .map(str::to_owned);
+    let region = cli
+        .region
+        .clone()
+        .or(from_host)
+        .or_else(|| config.region().map(|r| r.to_string()))
+        .ok_or_else(|| Failure::new("no region to sign for: pass --region"))?;
+    let credentials = config.credentials_provider().ok_or_else(|| {
+        Failure::new("no AWS credentials found for SigV4 (AWS_PROFILE, environment, SSO...)")
+    })?;
+    Ok(Auth::SigV4 {
+        credentials,
+        region,
+    })
+}
+
+async fn list(
+    client: &Client,
+    filters: &[(&str, Option<String>)],
+    limit: Option<usize>,
+    json: bool,
+) -> Result<(), Failure> {
+    let mut token: Option<String> = None;
+    let mut shown = 0;
+    if !json {
+        println!(
+            "{:<36}  {:>10}  {:>11}  {:<20}  file name",
+            "id", "bytes", "dimensions", "created"
+        );
+    }
+    loop {
+        let mut query: Vec<String> = filters
+            .iter()
+            .filter_map(|(name, value)| {
+                value
+                    .as_ref()
+                    .map(|v| format!("{name}={}", upload::url_encode(v)))
+            })
+            .collect();
+        let page = limit.map_or(100, |limit| (limit - shown).min(100));
+        query.push(format!("limit={page}"));
+        if let Some(token) = &token {
+            query.push(format!("next_token={}", upload::url_encode(token)));
+        }
+        let body: serde_json::Value = client
+            .send(Method::GET, &format!("images?{}", query.join("&")), None)
+            .await?
+            .json()
+            .await
+            .map_err(|e| Failure::new(format!("an unreadable listing: {e}")))?;
+        for item in body["items"].as_array().into_iter().flatten() {
+            shown += 1;
+            if json {
+                println!("{item}");
+            } else {
+                let dimensions = match (item["width"].as_u64(), item["height"].as_u64()) {
+                    (Some(w), Some(h)) => format!("{w}x{h}"),
+                    _ => "-".into(),
+                };
+                println!(
+                    "{:<36}  {:>10}  {:>11}  {:<20}  {}",
+                    item["id"].as_str().unwrap_or_default(),
+                    item["size"].as_u64().unwrap_or_default(),
+                    dimensions,
+                    item["created_at"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .get(..19)
+                        .unwrap_or_default(),
+                    item["file_name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .escape_debug(),
+                );
+            }
+        }
+        token = body["next_token"].as_str().map(str::to_owned);
+        if token.is_none() || limit.is_some_and(|limit| shown >= limit) {
+            return Ok(());
+        }
+    }
+}
+
+async fn save(response: reqwest::Response, output: &PathBuf) -> Result<(), Failure> {
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Failure::new(format!("the download broke off: {e}")))?;
+    if output.as_os_str() == "-" {
+        std::io::stdout()
+            .write_all(&bytes)
+            .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))?;
+        return Ok(());
+    }
+    tokio::fs::write(output, &bytes)
+        .await
+        .map_err(|e| Failure::new(format!("cannot write {}: {e}", output.display())))?;
+    eprintln!(
+        "wrote {} ({})",
+        output.display(),
+        upload::human(bytes.len() as u64)
+    );
+    Ok(())
+}
