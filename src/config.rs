@@ -65,6 +65,13 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    /// Under `sam local` without an emulator, the function would use whatever AWS credentials
+    /// the developer has and write into real AWS.
+    #[error(
+        "running under sam local (AWS_SAM_LOCAL=true) without LOCALSTACK_ENDPOINT: set it to the \
+         emulator (make start-api does), so that a local run never reaches real AWS"
+    )]
+    LocalRunWithoutEmulator,
 }
 
 impl Config {
@@ -81,6 +88,9 @@ impl Config {
         let bucket_name = required("BUCKET_NAME")?;
         let table_name = required("TABLE_NAME")?;
         let endpoint = get("LOCALSTACK_ENDPOINT");
+        if endpoint.is_none() && get("AWS_SAM_LOCAL").is_some_and(|v| v == "true") {
+            return Err(ConfigError::LocalRunWithoutEmulator);
+        }
         if let Some(url) = &endpoint
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -215,6 +225,29 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn a_sam_local_run_without_an_emulator_stops() {
+        let base = [
+            ("BUCKET_NAME", "b"),
+            ("TABLE_NAME", "t"),
+            ("AWS_SAM_LOCAL", "true"),
+        ];
+        assert_eq!(load(&base), Err(ConfigError::LocalRunWithoutEmulator));
+        let declared_empty = [&base[..], &[("LOCALSTACK_ENDPOINT", "")]].concat();
+        assert_eq!(
+            load(&declared_empty),
+            Err(ConfigError::LocalRunWithoutEmulator)
+        );
+        let with_emulator = [
+            &base[..],
+            &[("LOCALSTACK_ENDPOINT", "http://172.17.0.1:4566")],
+        ]
+        .concat();
+        assert!(load(&with_emulator).is_ok());
+        // Deployed, the variable is absent, and so is AWS_SAM_LOCAL.
+        assert!(load(&[("BUCKET_NAME", "b"), ("TABLE_NAME", "t")]).is_ok());
     }
 
     #[test]
