@@ -28,8 +28,8 @@ export VENV DEPLOY_VENV SCHEMATHESIS_VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis load fuzz openapi test-lambda sam-build \
-        build-lambda deploy-local smoke-local start-api clean
+.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load fuzz openapi test-lambda sam-build \
+        build-lambda deploy-local smoke-local start-api test-sam-local clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -79,7 +79,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load test-lambda sam-build ## everything CI runs
+test: lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load test-lambda sam-build test-sam-local ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
@@ -145,11 +145,20 @@ deploy-local: $(VENV_STAMP) $(DEPLOY_STAMP) ## build and deploy the SAM stack in
 smoke-local: $(VENV_STAMP) ## upload, list, fetch and delete one image through the LocalStack deployment (or API_URL=...)
 	./scripts/smoke.sh "$${API_URL:-$$(./scripts/deploy-local.sh --url $(STACK_NAME))}"
 
+# The function in Docker under `sam local start-api`, against the emulator of `make run` or of
+# `docker compose` at EMULATOR_URL as the container sees it. host.docker.internal is the host:
+# Docker Desktop knows it, and on Linux --add-host maps it to the bridge gateway (there the
+# emulator must listen on the bridge address: `LOCALSTACK_ENDPOINT=http://172.17.0.1:4566 make run`;
+# LocalStack's published port already does). arm64 on an x86-64 Linux host needs QEMU (README).
+EMULATOR_URL ?= http://host.docker.internal:4566
 start-api: $(DEPLOY_STAMP) ## sam local start-api on :3001 (needs Docker, and the emulator of make run or docker compose)
 	sam build --beta-features
 	sam local start-api --port 3001 --warm-containers EAGER \
-	  --parameter-overrides AuthMode=AWS_IAM \
-	  --env-vars <(printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"http://host.docker.internal:4566","BUCKET_NAME":"images","TABLE_NAME":"images"}}')
+	  --add-host host.docker.internal:host-gateway \
+	  --env-vars <(printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"%s","BUCKET_NAME":"images","TABLE_NAME":"images"}}' "$(EMULATOR_URL)")
+
+test-sam-local: sam-build $(VENV_STAMP) ## the contract through sam local start-api in Docker, against a private moto (scripts/test-sam-local.sh)
+	./scripts/test-sam-local.sh
 
 clean: ## remove build output and the venvs
 	cargo clean

@@ -3,6 +3,10 @@
 # into LocalStack (start it with `docker compose up -d`), then prints the API URL.
 # `deploy-local.sh --url [STACK]` only prints the URL of an existing deployment.
 # Needs Docker: LocalStack runs the Lambda in a container and applies the SAM transform.
+# The function gets LOCALSTACK_ENDPOINT through the template's EmulatorEndpoint parameter:
+# LocalStack's own name for itself inside its network (FUNCTION_EMULATOR_ENDPOINT overrides it).
+# Not run here (LocalStack's image cannot be pulled on the development machines); kept correct
+# by reading, see the README.
 set -euo pipefail
 
 endpoint="${LOCALSTACK_ENDPOINT:-http://localhost:4566}"
@@ -37,7 +41,8 @@ samlocal deploy \
   --resolve-s3 \
   --capabilities CAPABILITY_IAM \
   --no-confirm-changeset \
-  --no-fail-on-empty-changeset
+  --no-fail-on-empty-changeset \
+  --parameter-overrides "EmulatorEndpoint=${FUNCTION_EMULATOR_ENDPOINT:-http://localhost.localstack.cloud:4566}"
 
 url=$(api_url "$stack")
 echo
