@@ -5,25 +5,14 @@
 # types that break the schema, and for schema-valid requests the server refuses. Bounded to
 # finish in a few minutes on 2 cores.
 set -euo pipefail
-: "${MOTO_ENDPOINT:?run through scripts/with-moto.sh}"
-
-binary="${IMAGE_API_BINARY:-$("$(dirname "$0")/target-dir")/debug/image-api}"
-name="schemathesis-$$"
-LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-localstack.sh >/dev/null
-port=$("$(dirname "$0")/free-port")
-log="${TMPDIR:-/tmp}/schemathesis-server-$port.log"
-
-BUCKET_NAME="$name" TABLE_NAME="$name" LOCALSTACK_ENDPOINT="$MOTO_ENDPOINT" BIND_ADDR="127.0.0.1:$port" \
-  MAX_UPLOAD_BYTES=65536 RUST_LOG=warn "$binary" >"$log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
-"$(dirname "$0")/wait-for" "http://127.0.0.1:$port/openapi.json" "$server" "$log"
+export MAX_UPLOAD_BYTES=65536
+source "$(dirname "$0")/serve-on-moto.sh" schemathesis
 
 # positive_data_acceptance: a request the document calls valid must not be refused, but for
 # the rules no schema can state, each named and justified in scripts/schemathesis_hooks.py.
 run_schemathesis() {
 PYTHONPATH="$(dirname "$0")" SCHEMATHESIS_HOOKS=schemathesis_hooks \
-"${SCHEMATHESIS_VENV:-.venv-schemathesis}/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+"${SCHEMATHESIS_VENV:-.venv-schemathesis}/bin/st" run "$SERVER_URL/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,positive_data_acceptance \
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}" \
