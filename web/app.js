@@ -31,15 +31,23 @@ async function problemOf(response) {
   }
 }
 
-// API Gateway's API_KEY mode answers 403 without a key: ask once, keep it for the session.
-async function askForKey() {
-  const dialog = $("key-dialog");
-  $("key-input").value = "";
-  dialog.showModal();
-  await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
-  const key = $("key-input").value.trim();
-  if (key) sessionStorage.setItem("apiKey", key);
-  return Boolean(key);
+// API Gateway's API_KEY mode answers 403 without a key: ask once (however many requests were
+// refused at the same time), keep it for the session.
+let keyPrompt = null;
+
+function askForKey() {
+  keyPrompt ??= (async () => {
+    const dialog = $("key-dialog");
+    $("key-input").value = "";
+    dialog.showModal();
+    await new Promise((resolve) => dialog.addEventListener("close", resolve, { once: true }));
+    const key = $("key-input").value.trim();
+    if (key) sessionStorage.setItem("apiKey", key);
+    return Boolean(key);
+  })().finally(() => {
+    keyPrompt = null;
+  });
+  return keyPrompt;
 }
 
 async function api(path, options = {}, retried = false) {

@@ -1,7 +1,8 @@
 """The gallery page in a real browser (Chromium, driven by Playwright), against the server on
 moto: upload a small and a large image, see both in the grid with their thumbnails, scroll to
 a second page, filter by name and by date, open a detail view, delete, and check that a file
-name written as HTML shows as text and runs nothing. Screenshots go to SCREENSHOTS.
+name written as HTML shows as text and runs nothing; then the API-key prompt, against API
+Gateway's 403 played by request routing. Screenshots go to SCREENSHOTS.
 
 Usage (scripts/test-browser.sh sets it up): python gallery.py BASE_URL SCREENSHOTS
 """
@@ -150,6 +151,30 @@ def main():
         expect(page.locator("#detail-name")).to_have_text(HOSTILE)
         assert page.locator('img[src="x"]').count() == 0
         page.click("#detail-close")
+
+        # API Gateway's API_KEY mode, played by the browser's own request routing: without the
+        # key the API answers 403 as API Gateway does. The page asks once, then works.
+        keyed = browser.new_page(viewport={"width": 1280, "height": 800})
+        keyed.on("pageerror", lambda error: problems.append(str(error)))
+        refused = []
+
+        def gate(route):
+            if route.request.headers.get("x-api-key") == "k-123":
+                route.continue_()
+            else:
+                refused.append(route.request.url)
+                route.fulfill(status=403, content_type="application/json", body='{"message":"Forbidden"}')
+
+        keyed.route(lambda url: "/images" in url, gate)
+        keyed.goto(base)
+        expect(keyed.locator("#key-dialog")).to_be_visible()
+        keyed.fill("#key-input", "k-123")
+        keyed.click("#key-form button[type=submit]")
+        expect(keyed.locator("#grid .card")).to_have_count(24)
+        keyed.locator("#grid .card .thumb img").first.wait_for()
+        assert keyed.evaluate("sessionStorage.getItem('apiKey')") == "k-123"
+        assert len(refused) == 1, refused
+        keyed.close()
 
         # On a phone-sized screen the grid still shows, in fewer columns.
         page.set_viewport_size({"width": 390, "height": 800})
