@@ -9,6 +9,10 @@ export LOCALSTACK_ENDPOINT="${LOCALSTACK_ENDPOINT:-http://127.0.0.1:4566}"
 export BUCKET_NAME="${BUCKET_NAME:-images}"
 export TABLE_NAME="${TABLE_NAME:-images}"
 export BIND_ADDR="${BIND_ADDR:-127.0.0.1:3000}"
+# Direct uploads in one part up to MAX_DIRECT_UPLOAD_BYTES (64 MiB): completing a multipart
+# upload needs each part's ETag, and moto's CORS does not let a browser read it, so the gallery
+# page could not upload past one part here. Against S3 the template's CORS exposes ETag.
+export DIRECT_UPLOAD_PART_BYTES="${DIRECT_UPLOAD_PART_BYTES:-67108864}"
 export PATH="$PWD/$venv/bin:$PATH"
 
 hostport="${LOCALSTACK_ENDPOINT#*://}"

@@ -230,7 +230,11 @@ async function uploadDirect(file, onProgress) {
     const xhr = await send(part.method, part.url, piece, part.headers, (loaded) => onProgress(sent + loaded));
     if (xhr.status < 200 || xhr.status > 299) throw new Error(`S3 refused part ${part.number} (${xhr.status})`);
     // Read only when needed: a bucket whose CORS does not expose it makes the browser complain.
-    if (plan.parts.length > 1) parts.push({ number: part.number, etag: xhr.getResponseHeader("ETag") });
+    if (plan.parts.length > 1) {
+      const etag = xhr.getResponseHeader("ETag");
+      if (!etag) throw new Error("the storage's CORS does not expose ETag, which a multi-part upload needs");
+      parts.push({ number: part.number, etag });
+    }
     sent += piece.size;
   }
   // One part needs no ETag; several need each one (the bucket's CORS exposes ETag).
