@@ -93,28 +93,34 @@ impl Client {
         path: &str,
         payload: Option<&Payload>,
     ) -> Result<Response, Failure> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.attempt(method.clone(), path, payload).await {
-                Err(failure) if failure.retryable && attempt < ATTEMPTS => {
-                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
-                }
-                outcome => return outcome,
-            }
-        }
+        self.send_query(method, path, &[], payload).await
+    }
+
+    /// `send`, with `query` appended form-encoded.
+    pub async fn send_query(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        payload: Option<&Payload>,
+    ) -> Result<Response, Failure> {
+        retrying(|| self.attempt(method.clone(), path, query, payload)).await
     }
 
     async fn attempt(
         &self,
         method: Method,
         path: &str,
+        query: &[(&str, &str)],
         payload: Option<&Payload>,
     ) -> Result<Response, Failure> {
-        let url = self
+        let mut url = self
             .base
             .join(path)
             .map_err(|e| Failure::new(format!("bad path {path:?}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
         let mut request = self.http.request(method, url);
         if let Some(payload) = payload {
             request = request
@@ -159,6 +165,22 @@ impl Client {
             return Ok(response);
         }
         Err(failure_of(response).await)
+    }
+}
+
+/// `attempt` again after 0.5, 1 and 2 s while it fails in a way worth retrying.
+pub async fn retrying<T, F: Future<Output = Result<T, Failure>>>(
+    mut attempt: impl FnMut() -> F,
+) -> Result<T, Failure> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match attempt().await {
+            Err(failure) if failure.retryable && attempts < ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(250 << attempts)).await;
+            }
+            outcome => return outcome,
+        }
     }
 }
 

@@ -241,21 +241,19 @@ async fn list(
         );
     }
     loop {
-        let mut query: Vec<String> = filters
+        let page = limit
+            .map_or(100, |limit| (limit - shown).min(100))
+            .to_string();
+        let mut query: Vec<(&str, &str)> = filters
             .iter()
-            .filter_map(|(name, value)| {
-                value
-                    .as_ref()
-                    .map(|v| format!("{name}={}", upload::url_encode(v)))
-            })
+            .filter_map(|(name, value)| value.as_deref().map(|v| (*name, v)))
             .collect();
-        let page = limit.map_or(100, |limit| (limit - shown).min(100));
-        query.push(format!("limit={page}"));
+        query.push(("limit", &page));
         if let Some(token) = &token {
-            query.push(format!("next_token={}", upload::url_encode(token)));
+            query.push(("next_token", token));
         }
         let body: serde_json::Value = client
-            .send(Method::GET, &format!("images?{}", query.join("&")), None)
+            .send_query(Method::GET, "images", &query, None)
             .await?
             .json()
             .await

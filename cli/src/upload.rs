@@ -5,7 +5,7 @@
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Semaphore;
 
-use crate::client::{Client, Failure, Payload, failure_of};
+use crate::client::{Client, Failure, Payload, failure_of, retrying};
 
 pub struct Options {
     /// Files sent at the same time.
@@ -200,16 +200,16 @@ async fn inline(
     bytes: Bytes,
     progress: &Progress,
 ) -> Result<String, Failure> {
-    let query: String = url_encode(name);
     let payload = Payload {
         bytes,
         content_type: "application/octet-stream",
     };
     let length = payload.bytes.len() as u64;
     let response = client
-        .send(
+        .send_query(
             Method::POST,
-            &format!("images?file_name={query}"),
+            "images",
+            &[("file_name", name)],
             Some(&payload),
         )
         .await;
@@ -295,22 +295,15 @@ async fn send_parts(
             .and_then(|(_, value)| value.parse().ok())
             .ok_or_else(|| Failure::new("an upload plan without part lengths"))?;
         let mut bytes = vec![0; length as usize];
-        file.seek(SeekFrom::Start((part.number - 1) * plan.part_size))
-            .await
-            .and(file.read_exact(&mut bytes).await.map(|_| 0))
+        let start = (part.number - 1) * plan.part_size;
+        let read = async {
+            file.seek(SeekFrom::Start(start)).await?;
+            file.read_exact(&mut bytes).await
+        };
+        read.await
             .map_err(|e| Failure::new(format!("cannot read it: {e}")))?;
         let bytes = Bytes::from(bytes);
-        let mut attempt = 0;
-        let etag = loop {
-            attempt += 1;
-            match put_part(client, part, bytes.clone()).await {
-                Ok(etag) => break etag,
-                Err(failure) if failure.retryable && attempt < 4 => {
-                    tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
-                }
-                Err(failure) => return Err(failure),
-            }
-        };
+        let etag = retrying(|| put_part(client, part, bytes.clone())).await?;
         progress.sent(length);
         parts.push(serde_json::json!({"number": part.number, "etag": etag}));
     }
@@ -347,16 +340,4 @@ fn id_of(record: &serde_json::Value) -> Result<String, Failure> {
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| Failure::new("an answer without an image id"))
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

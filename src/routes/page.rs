@@ -3,8 +3,6 @@
 //! styles from this origin only (no inline script), and connections to this origin and to
 //! where presigned URLs point (direct uploads go there).
 
-use std::sync::OnceLock;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -19,16 +17,10 @@ const ICON: &str = include_str!("../../web/icon.svg");
 
 /// `GET /`: the page, with the inline-upload limit it should respect.
 pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
-    static POLICY: OnceLock<String> = OnceLock::new();
-    let policy = match POLICY.get() {
-        Some(policy) => policy.clone(),
-        None => {
-            let storage = state.store.objects().presigned_origin().await?;
-            POLICY
-                .get_or_init(|| content_security_policy(&storage))
-                .clone()
-        }
-    };
+    // Signed locally each time (no request leaves): the page is loaded rarely, and the
+    // origin belongs to this state's store, not to the process.
+    let storage = state.store.objects().presigned_origin().await?;
+    let policy = content_security_policy(&storage);
     let html = INDEX.replace(
         "{{MAX_UPLOAD_BYTES}}",
         &state.config.max_upload_bytes.to_string(),

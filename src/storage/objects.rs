@@ -62,20 +62,7 @@ impl Objects {
         content_type: MediaType,
         bytes: Bytes,
     ) -> Result<(), StorageError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key(id))
-            .content_type(content_type.as_str())
-            .body(ByteStream::from(bytes))
-            // The body's integrity is still checked end to end: the SDK sends a CRC32 of it
-            // that S3 verifies (and TLS protects it in transit). Signing it as well would hash
-            // every byte with SHA-256 a second time, the largest CPU cost of an upload.
-            .customize()
-            .disable_payload_signing()
-            .send()
-            .await?;
-        Ok(())
+        self.put_at(key(id), content_type, bytes).await
     }
 
     pub async fn stream(&self, id: ImageId) -> Result<Option<ByteStream>, StorageError> {
@@ -213,12 +200,24 @@ impl Objects {
         bytes: Bytes,
         media: MediaType,
     ) -> Result<(), StorageError> {
+        self.put_at(thumbnail_key(id, size), media, bytes).await
+    }
+
+    async fn put_at(
+        &self,
+        key: String,
+        content_type: MediaType,
+        bytes: Bytes,
+    ) -> Result<(), StorageError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
-            .key(thumbnail_key(id, size))
-            .content_type(media.as_str())
+            .key(key)
+            .content_type(content_type.as_str())
             .body(ByteStream::from(bytes))
+            // The body's integrity is still checked end to end: the SDK sends a CRC32 of it
+            // that S3 verifies (and TLS protects it in transit). Signing it as well would hash
+            // every byte with SHA-256 a second time, the largest CPU cost of an upload.
             .customize()
             .disable_payload_signing()
             .send()
