@@ -88,7 +88,7 @@ lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
 	$(PYTHON) scripts/check_module_cycles.py
 
 test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a private moto server
-	./scripts/with-moto.sh cargo test --locked --all-targets
+	./scripts/with-moto.sh cargo test --locked --all-targets -p image-api -p image-api-imaging
 
 test-schemathesis: test-rust $(SCHEMATHESIS_STAMP) ## schemathesis on every operation (stateful links too) against the server on moto
 	./scripts/with-moto.sh ./scripts/schemathesis.sh

@@ -1,40 +1,45 @@
 #!/usr/bin/env python3
-"""Fails when the crate's top-level modules import each other in a circle (through `crate::`
-paths, outside tests and comments): each layer should depend only on the ones below it."""
+"""Fails when a crate's top-level modules import each other in a circle (through `crate::`
+paths, outside tests and comments): each layer should depend only on the ones below it.
+Checks the service (src/) and the image readers (imaging/src/)."""
 import glob
 import os
 import re
 import sys
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TESTS = re.compile(r"#\[cfg\(test\)\]\s*(pub(\(crate\))? )?mod tests")
 
-deps = {}
-for path in glob.glob(os.path.join(ROOT, "**", "*.rs"), recursive=True):
-    module = os.path.relpath(path, ROOT).split(os.sep)[0].removesuffix(".rs")
-    if module in ("main", "lib"):
-        continue
-    code = TESTS.split(open(path).read())[0]
-    code = "\n".join(line for line in code.splitlines() if not line.strip().startswith("//"))
-    deps.setdefault(module, set()).update(set(re.findall(r"crate::(\w+)", code)) - {module})
+def circles(root):
+    deps = {}
+    for path in glob.glob(os.path.join(root, "**", "*.rs"), recursive=True):
+        module = os.path.relpath(path, root).split(os.sep)[0].removesuffix(".rs")
+        if module in ("main", "lib"):
+            continue
+        code = TESTS.split(open(path).read())[0]
+        code = "\n".join(line for line in code.splitlines() if not line.strip().startswith("//"))
+        deps.setdefault(module, set()).update(set(re.findall(r"crate::(\w+)", code)) - {module})
+
+    def path_back(start):
+        """A chain of imports from `start` back to itself, if there is one."""
+        stack = [(start, [start])]
+        seen = set()
+        while stack:
+            module, chain = stack.pop()
+            for dep in sorted(deps.get(module, ())):
+                if dep == start:
+                    return chain + [start]
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.append((dep, chain + [dep]))
+        return None
+
+    return {tuple(c) for m in deps if (c := path_back(m))}
 
 
-def path_back(start):
-    """A chain of imports from `start` back to itself, if there is one."""
-    stack = [(start, [start])]
-    seen = set()
-    while stack:
-        module, chain = stack.pop()
-        for dep in sorted(deps.get(module, ())):
-            if dep == start:
-                return chain + [start]
-            if dep not in seen:
-                seen.add(dep)
-                stack.append((dep, chain + [dep]))
-    return None
-
-
-cycles = {tuple(c) for m in deps if (c := path_back(m))}
-for cycle in sorted(cycles):
-    print("import circle: " + " -> ".join(cycle), file=sys.stderr)
-sys.exit(1 if cycles else 0)
+found = set()
+for crate in ("src", "imaging/src"):
+    for cycle in sorted(circles(os.path.join(REPO, crate))):
+        found.add(cycle)
+        print(f"import circle in {crate}: " + " -> ".join(cycle), file=sys.stderr)
+sys.exit(1 if found else 0)

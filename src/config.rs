@@ -3,6 +3,8 @@
 
 use std::net::SocketAddr;
 
+use imaging::budget::Budget;
+
 /// The largest image whose base64 JSON body still fits Lambda's synchronous payload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
@@ -10,6 +12,10 @@ pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
 /// long a planned upload and its URLs stay valid.
 /// Images whose header declares more pixels are refused before anything decodes them.
 pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
+/// The memory the template gives the function, in MiB: the decode budget is half of it
+/// unless Lambda says otherwise (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`) or `DECODE_MEMORY_BYTES`
+/// sets it.
+pub const DEFAULT_FUNCTION_MEMORY_MIB: u64 = 256;
 pub const DEFAULT_MAX_DIRECT_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
 pub const DEFAULT_UPLOAD_PART_BYTES: u64 = 8 * 1024 * 1024;
 pub const DEFAULT_UPLOAD_TTL_SECS: u64 = 3600;
@@ -46,6 +52,8 @@ pub struct Config {
     pub max_upload_bytes: usize,
     pub bind_addr: SocketAddr,
     pub max_pixels: u64,
+    /// What one thumbnail's decode may hold in memory and how many pixels it may decode.
+    pub decode_budget: Budget,
     pub max_direct_upload_bytes: u64,
     pub upload_part_bytes: u64,
     pub upload_ttl: std::time::Duration,
@@ -75,6 +83,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The decode budget of a function with the template's memory and the default pixel limit.
+    pub fn default_decode_budget() -> Budget {
+        Budget::for_memory_mib(DEFAULT_FUNCTION_MEMORY_MIB, DEFAULT_MAX_PIXELS)
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -129,6 +142,15 @@ impl Config {
             }
         };
         let max_pixels = positive("MAX_PIXELS", DEFAULT_MAX_PIXELS as usize, "pixels")? as u64;
+        let function_mib = positive(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            DEFAULT_FUNCTION_MEMORY_MIB as usize,
+            "MiB",
+        )? as u64;
+        let mut decode_budget = Budget::for_memory_mib(function_mib, max_pixels);
+        if get("DECODE_MEMORY_BYTES").is_some() {
+            decode_budget.memory = bounded("DECODE_MEMORY_BYTES", 0, 1 << 20, 1 << 40, "bytes")?;
+        }
         let max_direct_upload_bytes = bounded(
             "MAX_DIRECT_UPLOAD_BYTES",
             DEFAULT_MAX_DIRECT_UPLOAD_BYTES,
@@ -181,6 +203,7 @@ impl Config {
             max_upload_bytes,
             bind_addr,
             max_pixels,
+            decode_budget,
             max_direct_upload_bytes,
             upload_part_bytes,
             upload_ttl,
@@ -251,6 +274,26 @@ mod tests {
     }
 
     #[test]
+    fn the_decode_budget_follows_the_function_memory() {
+        let base = [
+            ("BUCKET_NAME", "b"),
+            ("TABLE_NAME", "t"),
+            ("MAX_PIXELS", "5000"),
+        ];
+        let lambda = load(&[&base[..], &[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")]].concat());
+        let budget = lambda.unwrap().decode_budget;
+        assert_eq!((budget.memory, budget.pixels), (512 << 20, 5000));
+        let set = load(&[&base[..], &[("DECODE_MEMORY_BYTES", "67108864")]].concat());
+        assert_eq!(set.unwrap().decode_budget.memory, 64 << 20);
+        for bad in ["0", "1000", "-5", "lots"] {
+            let refused = load(&[&base[..], &[("DECODE_MEMORY_BYTES", bad)]].concat());
+            assert!(refused.is_err(), "{bad}");
+        }
+        let refused = load(&[&base[..], &[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "x")]].concat());
+        assert!(refused.is_err());
+    }
+
+    #[test]
     fn names_the_missing_variable() {
         assert_eq!(
             load(&[("TABLE_NAME", "t")]),
@@ -281,6 +324,8 @@ mod tests {
         assert_eq!(config.client_timeout.as_secs(), DEFAULT_CLIENT_TIMEOUT_SECS);
         assert_eq!(config.region.as_deref(), Some(EMULATOR_REGION));
         assert!(config.use_test_credentials);
+        assert_eq!(config.decode_budget.memory, 128 << 20);
+        assert_eq!(config.decode_budget.pixels, DEFAULT_MAX_PIXELS);
 
         let aws = load(&[("BUCKET_NAME", "b"), ("TABLE_NAME", "t")]).unwrap();
         assert_eq!(

@@ -46,6 +46,9 @@ pub enum ApiError {
     UploadCompleted,
     #[error("{0}")]
     ThumbnailUnsupported(String),
+    /// The image is valid, but decoding it would pass the decode budget: says which part.
+    #[error("no thumbnail is made of this image: {0}")]
+    DecodeBudgetExceeded(String),
     /// The dependency is unreachable, timed out or throttled us: worth retrying later.
     #[error("a storage service is unavailable")]
     Unavailable(#[source] BoxError),
@@ -77,6 +80,7 @@ pub const CODES: &[&str] = &[
     "upload_incomplete",
     "upload_completed",
     "thumbnail_unsupported",
+    "decode_budget_exceeded",
     "upstream_unavailable",
     "internal",
 ];
@@ -102,7 +106,9 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UploadIncomplete(_) | Self::UploadCompleted => StatusCode::CONFLICT,
-            Self::ThumbnailUnsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ThumbnailUnsupported(_) | Self::DecodeBudgetExceeded(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -136,6 +142,7 @@ impl ApiError {
             Self::UploadIncomplete(_) => "upload_incomplete",
             Self::UploadCompleted => "upload_completed",
             Self::ThumbnailUnsupported(_) => "thumbnail_unsupported",
+            Self::DecodeBudgetExceeded(_) => "decode_budget_exceeded",
             Self::Unavailable(_) => "upstream_unavailable",
             Self::Internal(_) => "internal",
         }
@@ -161,6 +168,7 @@ impl From<ThumbnailError> for ApiError {
         match error {
             ThumbnailError::Unsupported(_) => Self::ThumbnailUnsupported(error.to_string()),
             ThumbnailError::Undecodable => Self::Input(InputError::UnreadableImage),
+            ThumbnailError::OverBudget(why) => Self::DecodeBudgetExceeded(why.to_string()),
         }
     }
 }
@@ -282,6 +290,7 @@ mod tests {
             ApiError::UploadIncomplete(String::new()),
             ApiError::UploadCompleted,
             ApiError::ThumbnailUnsupported(String::new()),
+            ApiError::DecodeBudgetExceeded(String::new()),
             ApiError::Unavailable(io()),
             ApiError::Internal(io()),
         ]);

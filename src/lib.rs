@@ -2,12 +2,10 @@
 //! `app` builds the one router both entry points serve, so tests exercise exactly that.
 
 pub mod config;
-pub mod dimensions;
 pub mod domain;
 pub mod error;
 pub mod lambda_env;
 pub mod lambda_event;
-pub mod media;
 pub mod openapi;
 mod pipeline;
 pub mod query_string;
@@ -18,10 +16,11 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
-pub mod thumbnail;
 
 use axum::Router;
 use axum::middleware::from_fn;
+
+pub use imaging::{budget, dimensions, media, thumbnail};
 
 pub use config::Config;
 pub use error::ApiError;

@@ -36,7 +36,7 @@ const VERSION: &str = "t1";
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "Strong validator"))),
         (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), or bytes that do not decode (`unreadable_image`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), bytes that do not decode (`unreadable_image`), or an image whose decode would pass the memory or pixel budget (`decode_budget_exceeded`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn thumbnail(
@@ -69,10 +69,10 @@ pub async fn thumbnail(
                 tracing::warn!(%id, "record without object");
                 return Err(ApiError::not_found_image());
             };
-            let (media, max_pixels) = (record.content_type, state.config.max_pixels);
+            let (media, budget) = (record.content_type, state.config.decode_budget);
             // Decoding is CPU work: off the threads that serve other requests.
             let made = tokio::task::spawn_blocking(move || {
-                thumbnail::make(&original, media, size, max_pixels)
+                thumbnail::make(&original, media, size, &budget)
             })
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))??;

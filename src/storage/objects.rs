@@ -317,7 +317,9 @@ pub enum AssembleError {
 }
 
 impl Objects {
-    /// A presigned `PutObject` of exactly `size` bytes, tagged pending.
+    /// A presigned `PutObject` of exactly `size` bytes, tagged pending, that only creates:
+    /// `If-None-Match: *` is signed in, so once the object exists (and `complete` has
+    /// validated it) the URL can no longer replace it or tag it pending again.
     pub async fn presign_put(
         &self,
         id: ImageId,
@@ -331,6 +333,7 @@ impl Objects {
             .key(key(id))
             .content_length(size as i64)
             .tagging(PENDING_TAG)
+            .if_none_match("*")
             .presigned(presigning(ttl)?)
             .await
             .map_err(|e| StorageError::Internal(Box::new(e)))?;
@@ -617,13 +620,14 @@ mod tests {
         );
         let query = query(&part.url);
         let signed: Vec<&str> = query["X-Amz-SignedHeaders"].split(';').collect();
-        for header in ["content-length", "host", "x-amz-tagging"] {
+        for header in ["content-length", "host", "if-none-match", "x-amz-tagging"] {
             assert!(signed.contains(&header), "{header} not signed: {signed:?}");
         }
         assert_eq!(query["X-Amz-Expires"], "900");
         assert!(query["X-Amz-Credential"].starts_with("AKIDEXAMPLE/"));
         assert_eq!(part.headers["content-length"], "1234");
         assert_eq!(part.headers["x-amz-tagging"], PENDING_TAG);
+        assert_eq!(part.headers["if-none-match"], "*");
     }
 
     #[tokio::test]

@@ -318,3 +318,52 @@ async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
         "{body}"
     );
 }
+
+/// `jpeg` with a DHT segment put right after SOI: DC table 0 as three 1-bit codes, which no
+/// prefix code has. The image's own tables follow and redefine it, so only a decoder that
+/// fills tables as it reads them trips over it.
+fn with_impossible_table(jpeg: &[u8]) -> Vec<u8> {
+    let mut counts = [0u8; 16];
+    counts[0] = 3;
+    let mut segment = vec![0xff, 0xc4, 0, 2 + 1 + 16 + 3, 0x00];
+    segment.extend_from_slice(&counts);
+    segment.extend_from_slice(&[0, 1, 2]);
+    [&jpeg[..2], &segment, &jpeg[2..]].concat()
+}
+
+/// A GIF that declares `side`×`side` pixels in 40 bytes: its frame data is a clear code and
+/// the end.
+fn many_pixels_gif(side: u16) -> Vec<u8> {
+    let mut out = b"GIF89a".to_vec();
+    out.extend_from_slice(&side.to_le_bytes());
+    out.extend_from_slice(&side.to_le_bytes());
+    out.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255, 0x2c, 0, 0, 0, 0]);
+    out.extend_from_slice(&side.to_le_bytes());
+    out.extend_from_slice(&side.to_le_bytes());
+    out.extend_from_slice(&[0, 2, 2, 0x4c, 0x01, 0, 0x3b]);
+    out
+}
+
+#[tokio::test]
+async fn hostile_files_get_a_problem_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    let jpeg = crate::helpers::jpeg(64, 48);
+    // A table no decoder may fill: the thumbnail is made anyway from the file's real tables,
+    // or refused as unreadable; never a 500.
+    let id = upload(&app, "table.jpg", &with_impossible_table(&jpeg)).await;
+    let response = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
+    match response.status() {
+        StatusCode::OK => {}
+        _ => {
+            assert_problem(response, 422, "unreadable_image").await;
+        }
+    }
+    // 9990 x 9990 in 40 bytes: refused from its header, before a buffer exists.
+    let id = upload(&app, "many.gif", &many_pixels_gif(9990)).await;
+    let response = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
+    assert_problem(response, 422, "decode_budget_exceeded").await;
+    // And the next request is served.
+    let id = upload(&app, "fine.jpg", &jpeg).await;
+    let response = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}

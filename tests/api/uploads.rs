@@ -302,3 +302,106 @@ async fn plans_are_checked_before_anything_is_made() {
     );
     assert_problem(app.complete("nope", &json!({})).await, 400, "invalid_id").await;
 }
+
+/// PUTs `bytes` to a part's URL again, with its signed headers, as anyone holding the plan could.
+async fn put_again(app: &TestApp, part: &Value, bytes: &[u8]) -> StatusCode {
+    let mut request = app.http.put(part["url"].as_str().unwrap());
+    for (name, value) in part["headers"].as_object().unwrap() {
+        if name != "content-length" {
+            request = request.header(name, value.as_str().unwrap());
+        }
+    }
+    request.body(bytes.to_vec()).send().await.unwrap().status()
+}
+
+/// Bytes of exactly `len`: an HTML page, which must never be served as the image.
+fn page(len: usize) -> Vec<u8> {
+    let mut page = b"<html><script>alert(1)</script>".to_vec();
+    page.resize(len, b' ');
+    page
+}
+
+#[tokio::test]
+async fn a_completed_upload_cannot_be_changed_through_its_urls() {
+    let app = app().await;
+    for (len, parts) in [(1000, 1), (6 * MIB, 2)] {
+        let bytes = image(len);
+        let plan = app.plan("kept.png", len).await;
+        let id = plan["id"].as_str().unwrap();
+        let sent = app.send_parts(&plan, &bytes, &[]).await;
+        assert_eq!(app.complete(id, &sent).await.status(), StatusCode::CREATED);
+        let urls = plan["parts"].as_array().unwrap();
+        assert_eq!(urls.len(), parts);
+        for part in urls {
+            let length = part["headers"]["content-length"].as_str().unwrap();
+            let status = put_again(&app, part, &page(length.parse().unwrap())).await;
+            // A single PUT only creates (412); a part of a completed upload has no upload
+            // (S3: 404 NoSuchUpload; moto 5.2 answers 500). Either way nothing is written.
+            assert!(
+                !status.is_success(),
+                "{len} bytes, part {}: {status}",
+                part["number"]
+            );
+        }
+        let (stored, _) = app.object(id).await.expect("the object is kept");
+        assert!(stored[..] == bytes[..], "the validated bytes changed");
+        let tags = app
+            .s3
+            .get_object_tagging()
+            .bucket(&app.bucket)
+            .key(format!("images/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(tags.tag_set().is_empty(), "{:?}", tags.tag_set());
+        let content = app.get(&format!("/images/{id}/content")).await;
+        assert_eq!(content.status(), StatusCode::OK);
+        assert!(content.bytes().await.unwrap()[..] == bytes[..]);
+    }
+}
+
+#[tokio::test]
+async fn what_an_aborted_upload_url_still_writes_is_pending_and_reconciled() {
+    let app = app().await;
+    let bytes = image(1000);
+    let plan = app.plan("dropped.png", bytes.len()).await;
+    let id = plan["id"].as_str().unwrap();
+    app.send_parts(&plan, &bytes, &[]).await;
+    assert_eq!(app.abort(id).await.status(), StatusCode::NO_CONTENT);
+    let part = &plan["parts"][0];
+    // The URL lives on until it expires: it may create the object again, but only pending.
+    assert!(put_again(&app, part, &page(1000)).await.is_success());
+    let tags = app
+        .s3
+        .get_object_tagging()
+        .bucket(&app.bucket)
+        .key(format!("images/{id}"))
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(&str, &str)> = tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(tags, vec![("pending", "true")]);
+    assert!(app.record(id).await.is_none());
+    assert_problem(
+        app.get(&format!("/images/{id}/content")).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // No completion can make it an image, and reconcile removes it.
+    let sent = json!({"parts": [{"number": 1, "etag": "\"x\""}]});
+    assert_problem(app.complete(id, &sent).await, 404, "not_found").await;
+    let report = app.reconcile(0, true).await;
+    assert!(
+        report
+            .orphan_objects
+            .iter()
+            .any(|f| f.id.to_string() == id && f.repaired),
+        "{report:?}"
+    );
+    assert!(app.object(id).await.is_none());
+}

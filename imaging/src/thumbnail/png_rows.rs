@@ -8,18 +8,22 @@ use image::{DynamicImage, GrayAlphaImage, GrayImage, RgbImage, RgbaImage};
 
 use super::ThumbnailError;
 use super::shrink::Shrink;
+use crate::budget::Budget;
 
 /// The image shrunk to `target`, or `None` for an interlaced PNG (its rows arrive in seven
-/// passes; the whole-image path takes it).
+/// passes; the whole-image path takes it, and its budget check).
 pub fn decode_shrunk(
     bytes: &[u8],
     target: impl FnOnce(u32, u32) -> (u32, u32),
-    max_pixels: u64,
+    budget: &Budget,
 ) -> Result<Option<DynamicImage>, ThumbnailError> {
+    let held = bytes.len() as u64;
     let limits = png::Limits {
-        bytes: usize::try_from(max_pixels.saturating_mul(8)).unwrap_or(usize::MAX),
+        bytes: usize::try_from(budget.left_after(held)).unwrap_or(usize::MAX),
     };
     let mut decoder = png::Decoder::new_with_limits(Cursor::new(bytes), limits);
+    // Text is never shown, and compressed text would be inflated for nothing.
+    decoder.set_ignore_text_chunk(true);
     // Palettes and low bit depths expanded, 16-bit samples cut to 8: one byte a channel.
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder
@@ -30,12 +34,15 @@ pub fn decode_shrunk(
         return Ok(None);
     }
     let (width, height) = (info.width, info.height);
-    if u64::from(width) * u64::from(height) > max_pixels {
-        return Err(ThumbnailError::Undecodable);
-    }
+    // A row as stored (up to 8 bytes a pixel), the row before it for the filters, the row
+    // as normalized, and the shrink's sums of a row of the target (4 bytes a sample).
+    let rows = u64::from(width) * (8 + 8 + 4) + u64::from(width) * 4 * 4;
+    let (target_width, target_height) = target(width, height);
+    // The thumbnail on its way out, as `result_bytes` counts it.
+    let result = u64::from(target_width) * u64::from(target_height) * 12;
+    budget.allows(held + rows + result, u64::from(width) * u64::from(height))?;
     let (color, _) = reader.output_color_type();
     let channels = color.samples();
-    let (target_width, target_height) = target(width, height);
     let mut shrink = Shrink::new((width, height), (target_width, target_height), channels);
     for _ in 0..height {
         let row = reader
@@ -154,7 +161,7 @@ mod tests {
         for (name, image) in variants {
             let bytes = png_of(&image);
             for size in [64, 256, 1024, 2000] {
-                let ours = decode_shrunk(&bytes, |w, h| fit(w, h, size), u64::MAX)
+                let ours = decode_shrunk(&bytes, |w, h| fit(w, h, size), &Budget::TESTS)
                     .unwrap()
                     .expect("not interlaced");
                 let mut theirs = whole_image_path(&bytes, size);
@@ -189,7 +196,7 @@ mod tests {
                 .collect();
             writer.write_image_data(&data).unwrap();
         }
-        let ours = decode_shrunk(&bytes, |w, h| fit(w, h, 128), u64::MAX)
+        let ours = decode_shrunk(&bytes, |w, h| fit(w, h, 128), &Budget::TESTS)
             .unwrap()
             .unwrap();
         let theirs = whole_image_path(&bytes, 128);
@@ -208,13 +215,30 @@ mod tests {
         // Cut inside the header, inside the pixel data and just before its end.
         for cut in [20, 60, bytes.len() / 3, bytes.len() / 2, bytes.len() - 20] {
             let truncated = &bytes[..cut];
-            let ours = decode_shrunk(truncated, |w, h| fit(w, h, 256), u64::MAX);
+            let ours = decode_shrunk(truncated, |w, h| fit(w, h, 256), &Budget::TESTS);
             let theirs = image::load_from_memory_with_format(truncated, ImageFormat::Png);
             assert!(ours.is_err(), "cut at {cut}");
             assert!(theirs.is_err(), "cut at {cut}");
         }
-        // More pixels than allowed.
-        let refused = decode_shrunk(&bytes, |w, h| fit(w, h, 256), 640 * 480 - 1);
-        assert!(refused.is_err());
+        // More pixels than allowed, or rows wider than the memory left: over budget.
+        let fewer = Budget {
+            pixels: 640 * 480 - 1,
+            ..Budget::TESTS
+        };
+        let refused = decode_shrunk(&bytes, |w, h| fit(w, h, 256), &fewer);
+        assert!(matches!(refused, Err(ThumbnailError::OverBudget(_))));
+        // Rows of 36 bytes a pixel, and a 256 x 192 result of 12 bytes a pixel.
+        let needed = bytes.len() as u64 + 640 * 36 + 256 * 192 * 12;
+        let tight = Budget {
+            memory: needed - 1,
+            ..Budget::TESTS
+        };
+        let refused = decode_shrunk(&bytes, |w, h| fit(w, h, 256), &tight);
+        assert!(matches!(refused, Err(ThumbnailError::OverBudget(_))));
+        let enough = Budget {
+            memory: needed,
+            ..Budget::TESTS
+        };
+        assert!(decode_shrunk(&bytes, |w, h| fit(w, h, 256), &enough).is_ok());
     }
 }

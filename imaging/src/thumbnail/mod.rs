@@ -4,6 +4,9 @@
 //! before anything else happens; the other formats decode with the `image` crate (an animated
 //! GIF gives its first frame). A PNG is shrunk as its rows are decoded (`png_rows`), never
 //! whole in memory. Opaque results are JPEG, those with transparency PNG.
+//!
+//! Each path first reads the header and asks the `Budget` whether the decode it is about to
+//! run fits; what does not is refused before its buffers exist (`ThumbnailError::OverBudget`).
 
 mod jpeg_dc;
 mod png_rows;
@@ -15,6 +18,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits, RgbImage};
 
+use crate::budget::{Budget, JpegFrame, MAX_JPEG_SCANS, OverBudget};
 use crate::dimensions;
 use crate::media::MediaType;
 
@@ -37,36 +41,29 @@ pub enum ThumbnailError {
     Unsupported(&'static str),
     #[error("the image could not be decoded")]
     Undecodable,
+    /// The header declares more than a decode may spend; the detail says what.
+    #[error(transparent)]
+    OverBudget(#[from] OverBudget),
 }
 
 /// The thumbnail of `bytes` (an image of type `media`) that fits `size`×`size`. Never larger
-/// than the image itself. `max_pixels` bounds what a decoder may allocate.
+/// than the image itself; never a decode past `budget`.
 pub fn make(
     bytes: &[u8],
     media: MediaType,
     size: u32,
-    max_pixels: u64,
+    budget: &Budget,
 ) -> Result<Thumbnail, ThumbnailError> {
     let mut image = match media {
-        MediaType::Jpeg => {
-            let eighth_fits = |width: u32, height: u32| {
-                let (fit_width, fit_height) = fit(width, height, size);
-                width.div_ceil(8) >= fit_width && height.div_ceil(8) >= fit_height
-            };
-            match jpeg_dc::decode_eighth(bytes, max_pixels, eighth_fits) {
-                Some(image) => image,
-                None => decode_jpeg_scaled(bytes, size, max_pixels)?,
-            }
-        }
-        MediaType::Png => match png_rows::decode_shrunk(bytes, |w, h| fit(w, h, size), max_pixels)?
-        {
+        MediaType::Jpeg => decode_jpeg(bytes, size, budget)?,
+        MediaType::Png => match png_rows::decode_shrunk(bytes, |w, h| fit(w, h, size), budget)? {
             Some(image) => image,
-            None => decode(bytes, ImageFormat::Png, max_pixels)?,
+            None => decode(bytes, ImageFormat::Png, size, budget)?,
         },
-        MediaType::Gif => decode(bytes, ImageFormat::Gif, max_pixels)?,
-        MediaType::Webp => decode(bytes, ImageFormat::WebP, max_pixels)?,
-        MediaType::Bmp => decode(bytes, ImageFormat::Bmp, max_pixels)?,
-        MediaType::Tiff => decode(bytes, ImageFormat::Tiff, max_pixels)?,
+        MediaType::Gif => decode(bytes, ImageFormat::Gif, size, budget)?,
+        MediaType::Webp => decode(bytes, ImageFormat::WebP, size, budget)?,
+        MediaType::Bmp => decode(bytes, ImageFormat::Bmp, size, budget)?,
+        MediaType::Tiff => decode(bytes, ImageFormat::Tiff, size, budget)?,
         MediaType::Avif | MediaType::Heic | MediaType::Heif => {
             return Err(ThumbnailError::Unsupported(media.as_str()));
         }
@@ -117,7 +114,7 @@ fn shrink_whole(image: DynamicImage, size: u32) -> DynamicImage {
 
 /// `width`×`height` scaled to fit `size`×`size` (as `DynamicImage::thumbnail` does), or kept
 /// if it already fits.
-fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
+pub(crate) fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
     if width <= size && height <= size {
         return (width, height);
     }
@@ -126,48 +123,109 @@ fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
     (side(width), side(height))
 }
 
-fn limits(max_pixels: u64) -> Limits {
-    let mut limits = Limits::default();
-    // Four bytes a pixel, twice over for the decoder's own buffers.
-    limits.max_alloc = Some(max_pixels.saturating_mul(8));
-    limits
+/// Bytes of the thumbnail on its way out: the shrunk image, its conversion for the encoder
+/// (RGB or RGBA, up to four bytes a pixel) and the encoded result, which is smaller than
+/// either.
+pub(crate) fn result_bytes(width: u32, height: u32, size: u32) -> u64 {
+    let (width, height) = fit(width, height, size);
+    u64::from(width) * u64::from(height) * 12
 }
 
+/// How many bytes a whole-image decoder holds for each byte of the result it returns, at most,
+/// on top of the encoded file: its own working buffers (WebP's ARGB words, TIFF's strip buffer,
+/// GIF's frame beside its canvas). Measured in `tests/peak.rs`.
+fn whole_image_factor(format: ImageFormat) -> u64 {
+    match format {
+        ImageFormat::Bmp | ImageFormat::Png => 1,
+        ImageFormat::Jpeg => 3,
+        _ => 2,
+    }
+}
+
+/// The whole image, decoded by `image` if its header says the decode fits `budget`. The
+/// decoder is also told what is left, so that whatever it allocates beyond what its header
+/// declared (a GIF frame larger than its screen) is refused by the decoder itself.
 fn decode(
     bytes: &[u8],
     format: ImageFormat,
-    max_pixels: u64,
+    size: u32,
+    budget: &Budget,
 ) -> Result<DynamicImage, ThumbnailError> {
+    let held = bytes.len() as u64;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(budget.left_after(held));
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
-    reader.limits(limits(max_pixels));
-    reader.decode().map_err(|_| ThumbnailError::Undecodable)
+    reader.limits(limits);
+    let decoder = reader.into_decoder().map_err(refusal)?;
+    let (width, height) = image::ImageDecoder::dimensions(&decoder);
+    let decoded = image::ImageDecoder::total_bytes(&decoder);
+    budget.allows(
+        held.saturating_add(decoded.saturating_mul(whole_image_factor(format)))
+            .saturating_add(result_bytes(width, height, size)),
+        u64::from(width) * u64::from(height),
+    )?;
+    DynamicImage::from_decoder(decoder).map_err(refusal)
 }
 
-/// Decodes at the smallest DCT scale that still covers the thumbnail; grayscale and RGB
-/// baseline or progressive JPEGs (nearly all), the rest through the full decoder.
-fn decode_jpeg_scaled(
-    bytes: &[u8],
-    size: u32,
-    max_pixels: u64,
-) -> Result<DynamicImage, ThumbnailError> {
+/// A decoder's error: over its limits is over budget, anything else undecodable.
+fn refusal(error: image::ImageError) -> ThumbnailError {
+    match error {
+        image::ImageError::Limits(limit) => {
+            OverBudget(format!("decoding it would pass a limit: {limit}")).into()
+        }
+        _ => ThumbnailError::Undecodable,
+    }
+}
+
+/// A JPEG at the smallest DCT scale that still covers the thumbnail: from its DC coefficients
+/// alone at 1/8 (`jpeg_dc`), else by `jpeg-decoder` at 1/8, 1/4, 1/2 or whole; CMYK and other
+/// rare kinds whole by `image`. The budget is checked against the costliest of the ways the
+/// file may take.
+fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage, ThumbnailError> {
+    let frame = JpegFrame::read(bytes).ok_or(ThumbnailError::Undecodable)?;
+    if frame.scans > MAX_JPEG_SCANS {
+        return Err(OverBudget(format!(
+            "it has {} scans; at most {MAX_JPEG_SCANS} are decoded",
+            frame.scans
+        ))
+        .into());
+    }
+    let (width, height) = (frame.width, frame.height);
+    // The thumbnail's own size, which the scaled decode must not go below.
+    let (fit_width, fit_height) = fit(width, height, size);
+    let scale = [1u32, 2, 4, 8]
+        .into_iter()
+        .find(|&scale| {
+            (width * scale).div_ceil(8) >= fit_width && (height * scale).div_ceil(8) >= fit_height
+        })
+        .unwrap_or(8);
+    let held = bytes.len() as u64 + result_bytes(width, height, size);
+    if matches!(frame.sampling.len(), 1 | 3) {
+        budget.allows(held + frame.decode_bytes(scale), frame.pixels())?;
+    } else {
+        let whole = frame.pixels() * (frame.sampling.len() as u64 + 3);
+        budget.allows(held + whole, frame.pixels())?;
+        return decode(bytes, ImageFormat::Jpeg, size, budget);
+    }
+    if scale == 1
+        && let Some(image) = jpeg_dc::decode_eighth(bytes, budget.pixels, |_, _| true)
+    {
+        return Ok(image);
+    }
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder
         .read_info()
         .map_err(|_| ThumbnailError::Undecodable)?;
     let info = decoder.info().ok_or(ThumbnailError::Undecodable)?;
-    let (width, height) = (u32::from(info.width), u32::from(info.height));
-    if u64::from(width) * u64::from(height) > max_pixels {
+    // jpeg-decoder reads the frame header as `JpegFrame` does; a file that says otherwise to
+    // each is not decoded on the strength of the first reading.
+    if (u32::from(info.width), u32::from(info.height)) != (width, height) {
         return Err(ThumbnailError::Undecodable);
     }
-    // The thumbnail's own size, which the scaled decode must not go below.
-    let longest = width.max(height).max(1);
-    let wanted = |side: u32| {
-        (u64::from(side) * u64::from(size))
-            .div_ceil(u64::from(longest))
-            .max(1) as u16
-    };
+    decoder.set_max_decoding_buffer_size(budget.left_after(held) as usize);
+    let requested = |side: u32| u16::try_from((side * scale).div_ceil(8)).unwrap_or(u16::MAX);
     let (scaled_width, scaled_height) = decoder
-        .scale(wanted(width), wanted(height))
+        .scale(requested(width), requested(height))
         .map_err(|_| ThumbnailError::Undecodable)?;
     let (w, h) = (u32::from(scaled_width), u32::from(scaled_height));
     let image = match info.pixel_format {
@@ -179,7 +237,7 @@ fn decode_jpeg_scaled(
             let pixels = decoder.decode().map_err(|_| ThumbnailError::Undecodable)?;
             GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
         }
-        _ => return decode(bytes, ImageFormat::Jpeg, max_pixels),
+        _ => return decode(bytes, ImageFormat::Jpeg, size, budget),
     };
     image.ok_or(ThumbnailError::Undecodable)
 }

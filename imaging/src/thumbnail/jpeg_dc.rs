@@ -23,6 +23,35 @@ const SKIP_ENTRIES: usize = 1 << SKIP_BITS;
 const SKIP_EOB: u16 = 0x80;
 const SKIP_ADVANCE: u16 = 0x7f;
 
+/// A Huffman table as a DHT segment defines it: how many codes of each length, and their
+/// symbols. Checked when read, built (`Huffman::new`) only when a scan uses it, so a file
+/// that defines tables over and over costs what reading them costs, not a build each.
+#[derive(Clone)]
+struct TableSpec {
+    counts: [u8; 16],
+    symbols: Vec<u8>,
+}
+
+impl TableSpec {
+    /// `None` unless the counts form a prefix code (no length has more codes than are left
+    /// for it, ITU T.81 Annex C) and the symbols are all there.
+    fn read(counts: &[u8; 16], symbols: &[u8]) -> Option<Self> {
+        let mut code = 0u32;
+        for length in 1..=16 {
+            code += u32::from(counts[length - 1]);
+            if code > 1 << length {
+                return None;
+            }
+            code <<= 1;
+        }
+        let total: usize = counts.iter().map(|&count| usize::from(count)).sum();
+        Some(Self {
+            counts: *counts,
+            symbols: symbols.get(..total)?.to_vec(),
+        })
+    }
+}
+
 /// A Huffman table, canonical codes as in ITU T.81 Annex C and F.2.2.3.
 struct Huffman {
     /// By the next `FAST_BITS` bits: code length << 8 | symbol, or 0 for a longer code.
@@ -39,7 +68,8 @@ struct Huffman {
 }
 
 impl Huffman {
-    fn new(counts: &[u8; 16], symbols: &[u8]) -> Option<Self> {
+    fn new(spec: &TableSpec) -> Self {
+        let (counts, symbols) = (&spec.counts, &spec.symbols[..]);
         let mut max_code = [-1i32; 17];
         let mut offset = [0i32; 17];
         let mut fast = [0u16; FAST_ENTRIES];
@@ -49,7 +79,7 @@ impl Huffman {
             let count = usize::from(counts[length as usize - 1]);
             offset[length as usize] = index as i32 - code as i32;
             for _ in 0..count {
-                let symbol = *symbols.get(index)?;
+                let symbol = symbols[index];
                 if length <= FAST_BITS {
                     let first = (code << (FAST_BITS - length)) as usize;
                     let entry = (length as u16) << 8 | u16::from(symbol);
@@ -60,10 +90,6 @@ impl Huffman {
             }
             if count > 0 {
                 max_code[length as usize] = code as i32 - 1;
-            }
-            // A code past its length's range: the table is not a prefix code.
-            if code > 1 << length {
-                return None;
             }
             code <<= 1;
         }
@@ -77,7 +103,7 @@ impl Huffman {
         for bits in 0..SKIP_ENTRIES as u32 {
             table.skip[bits as usize] = table.skip_entry(bits);
         }
-        Some(table)
+        table
     }
 
     /// The AC codes at the front of `bits` (`SKIP_BITS` of them), read as `decode` and
@@ -275,8 +301,8 @@ struct Frame {
     width: usize,
     height: usize,
     components: Vec<Component>,
-    dc_tables: [Option<Huffman>; 4],
-    ac_tables: [Option<Huffman>; 4],
+    dc_tables: [Option<TableSpec>; 4],
+    ac_tables: [Option<TableSpec>; 4],
     /// The DC step of each quantization table.
     dc_quantization: [Option<u16>; 4],
     restart_interval: usize,
@@ -298,7 +324,7 @@ pub fn decode_eighth(
         return None;
     }
     decode_scan(bytes, &mut frame)?;
-    Some(assemble(&frame))
+    assemble(&frame)
 }
 
 fn read_headers(bytes: &[u8]) -> Option<Frame> {
@@ -308,8 +334,8 @@ fn read_headers(bytes: &[u8]) -> Option<Frame> {
     let mut at = 2;
     let mut size = None;
     let mut components = Vec::new();
-    let mut dc_tables: [Option<Huffman>; 4] = Default::default();
-    let mut ac_tables: [Option<Huffman>; 4] = Default::default();
+    let mut dc_tables: [Option<TableSpec>; 4] = Default::default();
+    let mut ac_tables: [Option<TableSpec>; 4] = Default::default();
     let mut dc_quantization = [None; 4];
     let mut restart_interval = 0;
     loop {
@@ -336,7 +362,13 @@ fn read_headers(bytes: &[u8]) -> Option<Frame> {
                     usize::from(u16::from_be_bytes([header[3], header[4]])),
                     usize::from(header[5]),
                 );
-                if header[0] != 8 || width == 0 || height == 0 || !matches!(count, 1 | 3) {
+                // One frame header: a second would describe a second image.
+                if size.is_some()
+                    || header[0] != 8
+                    || width == 0
+                    || height == 0
+                    || !matches!(count, 1 | 3)
+                {
                     return None;
                 }
                 for index in 0..count {
@@ -369,7 +401,7 @@ fn read_headers(bytes: &[u8]) -> Option<Frame> {
                     let (class, id) = (rest[0] >> 4, usize::from(rest[0] & 15));
                     let counts: &[u8; 16] = rest.get(1..17)?.try_into().ok()?;
                     let total: usize = counts.iter().map(|&count| usize::from(count)).sum();
-                    let table = Huffman::new(counts, rest.get(17..17 + total)?)?;
+                    let table = TableSpec::read(counts, rest.get(17..17 + total)?)?;
                     match (class, id) {
                         (0, 0..=3) => dc_tables[id] = Some(table),
                         (1, 0..=3) => ac_tables[id] = Some(table),
@@ -406,8 +438,13 @@ fn read_headers(bytes: &[u8]) -> Option<Frame> {
                 for index in 0..count {
                     let spec = segment.get(1 + 2 * index..3 + 2 * index)?;
                     let component = components.iter_mut().find(|c| c.id == spec[0])?;
-                    component.dc_table = usize::from(spec[1] >> 4);
-                    component.ac_table = usize::from(spec[1] & 15);
+                    let (dc_table, ac_table) =
+                        (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
+                    if dc_table > 3 || ac_table > 3 {
+                        return None;
+                    }
+                    component.dc_table = dc_table;
+                    component.ac_table = ac_table;
                 }
                 let tail = segment.get(1 + 2 * count..4 + 2 * count)?;
                 if tail != [0, 63, 0] {
@@ -448,6 +485,18 @@ fn decode_scan(bytes: &[u8], frame: &mut Frame) -> Option<()> {
     } else {
         (frame.width.div_ceil(8), frame.height.div_ceil(8))
     };
+    // Built here, once each, only the tables this scan uses.
+    let mut dc_built: [Option<Huffman>; 4] = Default::default();
+    let mut ac_built: [Option<Huffman>; 4] = Default::default();
+    for component in &frame.components {
+        let (dc, ac) = (component.dc_table, component.ac_table);
+        if dc_built[dc].is_none() {
+            dc_built[dc] = Some(Huffman::new(frame.dc_tables[dc].as_ref()?));
+        }
+        if ac_built[ac].is_none() {
+            ac_built[ac] = Some(Huffman::new(frame.ac_tables[ac].as_ref()?));
+        }
+    }
     let mut tables = Vec::with_capacity(frame.components.len());
     for component in &mut frame.components {
         let (across, down) = if interleaved {
@@ -459,9 +508,9 @@ fn decode_scan(bytes: &[u8], frame: &mut Frame) -> Option<()> {
         component.blocks_down = mcus_down * down;
         component.plane = vec![0; component.blocks_across * component.blocks_down];
         tables.push((
-            frame.dc_tables[component.dc_table].as_ref()?,
-            frame.ac_tables[component.ac_table].as_ref()?,
-            i32::from(frame.dc_quantization[component.quantization]?),
+            dc_built[component.dc_table].as_ref()?,
+            ac_built[component.ac_table].as_ref()?,
+            i64::from(frame.dc_quantization[component.quantization]?),
             across,
             down,
         ));
@@ -484,10 +533,12 @@ fn decode_scan(bytes: &[u8], frame: &mut Frame) -> Option<()> {
         {
             for block_y in 0..down {
                 for block_x in 0..across {
-                    *prediction += dc_difference(&mut bits, dc)?;
+                    // Only a broken file's predictions leave i32; its product with a 16-bit
+                    // step is in i64 whatever the prediction.
+                    *prediction = prediction.checked_add(dc_difference(&mut bits, dc)?)?;
                     skip_ac(&mut bits, ac)?;
                     // The general decoder's 1×1 inverse DCT: (DC × step + 128 × 8) / 8.
-                    let value = (*prediction * step + 1024) / 8;
+                    let value = (i64::from(*prediction) * step + 1024) / 8;
                     let (x, y) = (mcu_x * across + block_x, mcu_y * down + block_y);
                     component.plane[y * component.blocks_across + x] = value.clamp(0, 255) as u8;
                 }
@@ -548,15 +599,15 @@ fn skip_ac(bits: &mut Bits<'_>, table: &Huffman) -> Option<()> {
 
 /// The 1/8 image from the planes: gray, or YCbCr to RGB with chroma repeated over the luma
 /// pixels it covers.
-fn assemble(frame: &Frame) -> DynamicImage {
+fn assemble(frame: &Frame) -> Option<DynamicImage> {
     let (width, height) = (frame.width.div_ceil(8), frame.height.div_ceil(8));
     if let [luma] = &frame.components[..] {
         let mut pixels = Vec::with_capacity(width * height);
         for row in luma.plane.chunks_exact(luma.blocks_across).take(height) {
             pixels.extend_from_slice(&row[..width]);
         }
-        let image = GrayImage::from_raw(width as u32, height as u32, pixels);
-        return DynamicImage::ImageLuma8(image.expect("sized above"));
+        return GrayImage::from_raw(width as u32, height as u32, pixels)
+            .map(DynamicImage::ImageLuma8);
     }
     let max_horizontal = frame
         .components
@@ -576,7 +627,7 @@ fn assemble(frame: &Frame) -> DynamicImage {
         component.plane[y * component.blocks_across + x]
     };
     let [luma, blue, red] = &frame.components[..] else {
-        unreachable!("one or three components");
+        return None;
     };
     let mut pixels = Vec::with_capacity(width * height * 3);
     for y in 0..height {
@@ -588,8 +639,7 @@ fn assemble(frame: &Frame) -> DynamicImage {
             ));
         }
     }
-    let image = RgbImage::from_raw(width as u32, height as u32, pixels);
-    DynamicImage::ImageRgb8(image.expect("sized above"))
+    RgbImage::from_raw(width as u32, height as u32, pixels).map(DynamicImage::ImageRgb8)
 }
 
 /// `jpeg-decoder`'s conversion (ITU-R BT.601 in 20-bit fixed point), for identical results.
@@ -619,6 +669,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::budget::Budget;
 
     /// Smooth shapes with some noise: compresses like a photo, and its scan has stuffed
     /// bytes (0xFF 0x00) every few hundred bytes.
@@ -703,7 +754,7 @@ mod tests {
         sampling: Option<SamplingFactor>,
     ) -> Result<(), TestCaseError> {
         let frame = frame_of(bytes).ok_or_else(|| TestCaseError::fail("refused a valid file"))?;
-        let ours = assemble(&frame);
+        let ours = assemble(&frame).expect("assembled");
         let (width, height, theirs) = general(bytes).unwrap();
         prop_assert_eq!(
             (ours.width(), ours.height()),
@@ -758,6 +809,37 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(96))]
 
         #[test]
+        fn broken_headers_are_refused_or_decoded_never_a_panic(
+            seed in any::<u32>(),
+            sampling in sampling(),
+            restart in prop_oneof![Just(0u16), 1u16..4],
+            at in 0.0..1.0f64,
+            fault in 0u8..5,
+            byte in prop_oneof![Just(0xffu8), Just(0x00), Just(0xc0), Just(0xc4), Just(0xda), Just(0x11), any::<u8>()],
+        ) {
+            let bytes = jpeg((96, 72), seed, 90, sampling, restart);
+            let found = segments(&bytes);
+            let scan = found.last().unwrap().2;
+            let position = (scan as f64 * at) as usize;
+            let mut broken = bytes.clone();
+            match fault {
+                0 => broken[position] = byte,
+                1 => broken.insert(position, byte),
+                2 => {
+                    broken.remove(position);
+                }
+                3 => broken[position] = broken[position].wrapping_add(byte | 1),
+                _ => {
+                    // A whole segment again, right after itself.
+                    let (_, start, end) = found[(found.len() as f64 * at) as usize % found.len()];
+                    let copy = bytes[start..end].to_vec();
+                    broken.splice(end..end, copy);
+                }
+            }
+            survives(&broken);
+        }
+
+        #[test]
         fn valid_files_decode_as_the_general_decoder_decodes_them(
             width in 1u16..420,
             height in 1u16..300,
@@ -808,6 +890,178 @@ mod tests {
             let bytes = jpeg((1600, 1200), 7, 90, Some(sampling), restart);
             check_against_general(&bytes, Some(sampling)).unwrap();
         }
+    }
+
+    /// The segments of `bytes` up to the scan: (marker, start of the 0xFF, end).
+    fn segments(bytes: &[u8]) -> Vec<(u8, usize, usize)> {
+        let mut found = Vec::new();
+        let mut at = 2;
+        while at + 4 <= bytes.len() && bytes[at] == 0xff {
+            let marker = bytes[at + 1];
+            let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+            found.push((marker, at, at + 2 + length));
+            if marker == 0xda {
+                break;
+            }
+            at += 2 + length;
+        }
+        found
+    }
+
+    /// `bytes` with `segment` (marker and body) put right before the scan header.
+    fn before_scan(bytes: &[u8], marker: u8, body: &[u8]) -> Vec<u8> {
+        let (_, sos, _) = *segments(bytes).last().unwrap();
+        let mut out = bytes[..sos].to_vec();
+        out.extend_from_slice(&[0xff, marker]);
+        out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(&bytes[sos..]);
+        out
+    }
+
+    /// A DHT body defining table `class`/`id` with these counts (symbols 0, 1, 2, ...).
+    fn table(class: u8, id: u8, counts: [u8; 16]) -> Vec<u8> {
+        let total: usize = counts.iter().map(|&count| usize::from(count)).sum();
+        let mut body = vec![class << 4 | id];
+        body.extend_from_slice(&counts);
+        body.extend((0..total).map(|symbol| symbol as u8));
+        body
+    }
+
+    /// Every way the full path can go: decoded or refused, never a panic.
+    fn survives(bytes: &[u8]) {
+        let _ = decode_eighth(bytes, u64::MAX, |_, _| true);
+        let _ = crate::thumbnail::make(bytes, crate::media::MediaType::Jpeg, 64, &Budget::TESTS);
+    }
+
+    #[test]
+    fn tables_that_are_not_prefix_codes_are_refused() {
+        let bytes = jpeg((64, 48), 3, 90, Some(SamplingFactor::F_2_2), 0);
+        let mut three_ones = [0; 16];
+        three_ones[0] = 3;
+        let mut two_ones_and_a_two = [0; 16];
+        two_ones_and_a_two[..2].copy_from_slice(&[2, 1]);
+        let mut too_many_long = [0; 16];
+        too_many_long[15] = 255;
+        too_many_long[14] = 255;
+        for counts in [three_ones, two_ones_and_a_two] {
+            for class in [0, 1] {
+                let broken = before_scan(&bytes, 0xc4, &table(class, 0, counts));
+                assert!(decode_eighth(&broken, u64::MAX, |_, _| true).is_none());
+                survives(&broken);
+            }
+        }
+        // A full code of all lengths is still a prefix code.
+        let mut full = [0; 16];
+        full[0] = 1;
+        full[1] = 2;
+        assert!(TableSpec::read(&full, &[0, 1, 2]).is_some());
+        full[1] = 3;
+        assert!(TableSpec::read(&full, &[0, 1, 2, 3]).is_none());
+        // Symbols missing.
+        assert!(TableSpec::read(&three_ones, &[0, 1]).is_none());
+        survives(&before_scan(&bytes, 0xc4, &table(1, 0, too_many_long)));
+    }
+
+    #[test]
+    fn scan_table_selectors_past_the_four_tables_are_refused() {
+        let bytes = jpeg((64, 48), 3, 90, Some(SamplingFactor::F_2_2), 0);
+        let (_, sos, _) = *segments(&bytes).last().unwrap();
+        for selector in [0x40, 0x04, 0xff, 0x5f] {
+            let mut broken = bytes.clone();
+            broken[sos + 6] = selector; // the first component's table selectors
+            assert!(decode_eighth(&broken, u64::MAX, |_, _| true).is_none());
+            survives(&broken);
+        }
+    }
+
+    #[test]
+    fn a_second_frame_header_is_refused() {
+        for sampling in [None, Some(SamplingFactor::F_2_2)] {
+            let bytes = jpeg((64, 48), 3, 90, sampling, 0);
+            let (_, start, end) = *segments(&bytes)
+                .iter()
+                .find(|(marker, _, _)| *marker == 0xc0)
+                .unwrap();
+            let broken = before_scan(&bytes, 0xc0, &bytes[start + 4..end]);
+            assert!(decode_eighth(&broken, u64::MAX, |_, _| true).is_none());
+            survives(&broken);
+        }
+    }
+
+    /// A gray 64×64 JPEG by hand: 16-bit DC step 65535, every block's DC difference +2047, so
+    /// the prediction times the step leaves i32 by the 17th block.
+    fn growing_dc() -> Vec<u8> {
+        let mut out = vec![0xff, 0xd8];
+        let mut segment = |marker: u8, body: &[u8]| {
+            out.extend_from_slice(&[0xff, marker]);
+            out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+            out.extend_from_slice(body);
+        };
+        let mut dqt = vec![0x10, 0xff, 0xff];
+        dqt.extend_from_slice(&[0, 1].repeat(63));
+        segment(0xdb, &dqt);
+        segment(0xc0, &[8, 0, 64, 0, 64, 1, 1, 0x11, 0]);
+        let mut one_code = [0; 16];
+        one_code[0] = 1;
+        let mut dc = vec![0x00];
+        dc.extend_from_slice(&one_code);
+        dc.push(11); // the one code, "0", means an 11-bit difference
+        segment(0xc4, &dc);
+        let mut ac = vec![0x10];
+        ac.extend_from_slice(&one_code);
+        ac.push(0x00); // "0": end of block
+        segment(0xc4, &ac);
+        segment(0xda, &[1, 1, 0x00, 0, 63, 0]);
+        // Per block: "0", eleven ones (+2047), "0": 13 bits; 64 blocks.
+        let mut bits: Vec<bool> = Vec::new();
+        for _ in 0..64 {
+            bits.push(false);
+            bits.extend([true; 11]);
+            bits.push(false);
+        }
+        while !bits.len().is_multiple_of(8) {
+            bits.push(true);
+        }
+        for byte in bits.chunks(8) {
+            let byte = byte.iter().fold(0u8, |acc, &bit| acc << 1 | u8::from(bit));
+            out.push(byte);
+            if byte == 0xff {
+                out.push(0x00);
+            }
+        }
+        out.extend_from_slice(&[0xff, 0xd9]);
+        out
+    }
+
+    #[test]
+    fn dc_predictions_times_a_wide_step_do_not_overflow() {
+        let bytes = growing_dc();
+        let image = decode_eighth(&bytes, u64::MAX, |_, _| true).expect("decoded");
+        let pixels = image.to_luma8().into_raw();
+        assert_eq!(pixels.len(), 64);
+        // The first block is (2047 × 65535 + 1024) / 8, the rest larger still: all white.
+        assert!(pixels.iter().all(|&p| p == 255), "{pixels:?}");
+        survives(&bytes);
+    }
+
+    #[test]
+    fn repeated_table_definitions_decode_as_one() {
+        let bytes = jpeg((64, 48), 3, 90, Some(SamplingFactor::F_2_2), 0);
+        let expected = decode_eighth(&bytes, u64::MAX, |_, _| true).unwrap();
+        let dht: Vec<u8> = segments(&bytes)
+            .iter()
+            .filter(|(marker, _, _)| *marker == 0xc4)
+            .flat_map(|&(_, start, end)| bytes[start..end].to_vec())
+            .collect();
+        let (_, sos, _) = *segments(&bytes).last().unwrap();
+        let mut padded = bytes[..sos].to_vec();
+        for _ in 0..2000 {
+            padded.extend_from_slice(&dht);
+        }
+        padded.extend_from_slice(&bytes[sos..]);
+        let decoded = decode_eighth(&padded, u64::MAX, |_, _| true).unwrap();
+        assert_eq!(decoded.as_bytes(), expected.as_bytes());
     }
 
     #[test]

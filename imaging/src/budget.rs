@@ -1,0 +1,232 @@
+//! What a decode may cost, and what it would cost, decided from the image's header before
+//! anything large is allocated. A file of a few kilobytes can declare a hundred million
+//! pixels; whether it is decoded is a question of its header, never of luck.
+//!
+//! Memory is counted in bytes held at once (the encoded file included: it is in memory while
+//! it decodes); work in pixels decoded, since every decoder here costs about the same per
+//! pixel. The figures behind the per-format factors are in docs/design-decisions.md
+//! ("Decode budgets"); `tests/peak.rs` checks them against the allocator.
+
+/// Why a decode was refused before it began: what it would have cost, against what it may.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OverBudget(pub String);
+
+/// What one thumbnail may spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Bytes held at once: the encoded image, the decoder's buffers and the result.
+    pub memory: u64,
+    /// Pixels decoded at full size (JPEG decodes at reduced scale, but walks every block).
+    pub pixels: u64,
+}
+
+impl Budget {
+    /// For unit tests: room for anything they make.
+    #[cfg(test)]
+    pub(crate) const TESTS: Self = Self {
+        memory: 1 << 30,
+        pixels: 1 << 30,
+    };
+
+    /// The budget of a function with `memory_mib` of memory: half of it, the other half left
+    /// to the runtime, the SDK clients, the allocator's slack and the response.
+    pub fn for_memory_mib(memory_mib: u64, pixels: u64) -> Self {
+        Self {
+            memory: memory_mib.saturating_mul(1 << 20) / 2,
+            pixels,
+        }
+    }
+
+    /// Whether a decode that holds `memory` bytes and decodes `pixels` fits.
+    pub fn allows(&self, memory: u64, pixels: u64) -> Result<(), OverBudget> {
+        if pixels > self.pixels {
+            return Err(OverBudget(format!(
+                "decoding it means {pixels} pixels; at most {} are decoded",
+                self.pixels
+            )));
+        }
+        if memory > self.memory {
+            return Err(OverBudget(format!(
+                "decoding it needs about {} MiB at once; at most {} MiB is given to a decode",
+                memory.div_ceil(1 << 20),
+                self.memory >> 20
+            )));
+        }
+        Ok(())
+    }
+
+    /// What a decoder may still allocate while `held` bytes are already spoken for.
+    pub fn left_after(&self, held: u64) -> u64 {
+        self.memory.saturating_sub(held)
+    }
+}
+
+/// A progressive JPEG is decoded once per scan over all its coefficients: more scans than any
+/// encoder writes (libjpeg 10, mozjpeg's searched scripts fewer still) only cost time.
+pub const MAX_JPEG_SCANS: usize = 64;
+
+/// What a JPEG's headers say, as far as cost goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JpegFrame {
+    pub width: u32,
+    pub height: u32,
+    pub progressive: bool,
+    /// Each component's sampling factors (horizontal, vertical), 1 to 4.
+    pub sampling: Vec<(u32, u32)>,
+    /// Start-of-scan markers in the file (an upper bound: segment payloads can hold the same
+    /// two bytes).
+    pub scans: usize,
+}
+
+impl JpegFrame {
+    /// The frame header of a JPEG, or `None` if it has none where one must be.
+    pub fn read(bytes: &[u8]) -> Option<Self> {
+        if bytes.get(..2)? != [0xff, 0xd8] {
+            return None;
+        }
+        let mut at = 2;
+        loop {
+            if *bytes.get(at)? != 0xff {
+                return None;
+            }
+            while *bytes.get(at)? == 0xff {
+                at += 1;
+            }
+            let marker = bytes[at];
+            at += 1;
+            if matches!(marker, 0x01 | 0xd0..=0xd8) {
+                continue;
+            }
+            let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
+            let segment = bytes.get(at + 2..at + length.max(2))?;
+            at += length.max(2);
+            match marker {
+                // Every start of frame but DHT (c4), JPG (c8) and DAC (cc).
+                0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => {
+                    let header = segment.get(..6)?;
+                    let height = u32::from(u16::from_be_bytes([header[1], header[2]]));
+                    let width = u32::from(u16::from_be_bytes([header[3], header[4]]));
+                    let count = usize::from(header[5]);
+                    let specs = segment.get(6..6 + 3 * count)?;
+                    let sampling: Vec<(u32, u32)> = specs
+                        .chunks_exact(3)
+                        .map(|spec| (u32::from(spec[1] >> 4), u32::from(spec[1] & 15)))
+                        .collect();
+                    let valid = |side: u32| (1..=4).contains(&side);
+                    if width == 0
+                        || height == 0
+                        || count == 0
+                        || !sampling.iter().all(|&(h, v)| valid(h) && valid(v))
+                    {
+                        return None;
+                    }
+                    let scans = bytes[at..]
+                        .windows(2)
+                        .filter(|pair| *pair == [0xff, 0xda])
+                        .count();
+                    return Some(Self {
+                        width,
+                        height,
+                        progressive: matches!(marker, 0xc2 | 0xc6 | 0xca | 0xce),
+                        sampling,
+                        scans,
+                    });
+                }
+                0xda | 0xd9 => return None,
+                _ => {}
+            }
+        }
+    }
+
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// Blocks of each component, padded to whole MCUs as decoders allocate them.
+    fn blocks(&self) -> impl Iterator<Item = u64> + '_ {
+        let max_h = self.sampling.iter().map(|s| s.0).max().unwrap_or(1);
+        let max_v = self.sampling.iter().map(|s| s.1).max().unwrap_or(1);
+        let mcus_across = u64::from(self.width.div_ceil(8 * max_h));
+        let mcus_down = u64::from(self.height.div_ceil(8 * max_v));
+        self.sampling
+            .iter()
+            .map(move |&(h, v)| mcus_across * u64::from(h) * mcus_down * u64::from(v))
+    }
+
+    /// Bytes held by a decode at `scale` (1, 2, 4 or 8 pixels a side for each block): the
+    /// component planes at that scale and the interleaved result, plus for a progressive
+    /// frame every coefficient of every block (64 of 2 bytes), which it keeps until the end.
+    pub fn decode_bytes(&self, scale: u32) -> u64 {
+        let per_block = u64::from(scale * scale);
+        let planes: u64 = self.blocks().map(|blocks| blocks * per_block).sum();
+        // As many pixels as the first (luma) plane: one byte each for gray, four for color
+        // (three in the decoder's result, with room for the copy its caller makes).
+        let channels = if self.sampling.len() == 1 { 1 } else { 4 };
+        let result = self.blocks().next().unwrap_or(0) * per_block * channels;
+        let coefficients: u64 = if self.progressive {
+            self.blocks().map(|blocks| blocks * 128).sum()
+        } else {
+            0
+        };
+        planes + result + coefficients
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_half_the_function() {
+        let budget = Budget::for_memory_mib(256, 1000);
+        assert_eq!(budget.memory, 128 << 20);
+        assert!(budget.allows(128 << 20, 1000).is_ok());
+        assert!(matches!(
+            budget.allows((128 << 20) + 1, 10),
+            Err(OverBudget(_))
+        ));
+        assert!(matches!(budget.allows(10, 1001), Err(OverBudget(_))));
+        assert_eq!(budget.left_after(1 << 20), 127 << 20);
+        assert_eq!(budget.left_after(u64::MAX), 0);
+    }
+
+    #[test]
+    fn progressive_frames_count_their_coefficients() {
+        // 4:2:0, 4000 x 3000: 16 x 16 MCUs; luma 4 blocks each, chroma 1.
+        let frame = |progressive| JpegFrame {
+            width: 4000,
+            height: 3000,
+            progressive,
+            sampling: vec![(2, 2), (1, 1), (1, 1)],
+            scans: 1,
+        };
+        let mcus = 250 * 188;
+        assert_eq!(
+            frame(true).decode_bytes(1) - frame(false).decode_bytes(1),
+            mcus * 6 * 128
+        );
+        // At 1/8, a block is a pixel: planes 6 bytes an MCU, the result 4 for each luma block.
+        assert_eq!(frame(false).decode_bytes(1), mcus * 6 + mcus * 16);
+    }
+
+    #[test]
+    fn frame_headers_are_read_past_other_segments() {
+        let mut bytes = vec![0xff, 0xd8, 0xff, 0xe0, 0, 4, 1, 2];
+        bytes.extend_from_slice(&[0xff, 0xc2, 0, 17, 8, 0, 30, 0, 40, 3]);
+        bytes.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+        bytes.extend_from_slice(&[0xff, 0xda, 0, 2, 0xff, 0xda, 0, 2, 0xff, 0xd9]);
+        let frame = JpegFrame::read(&bytes).unwrap();
+        assert_eq!(
+            (frame.width, frame.height, frame.progressive),
+            (40, 30, true)
+        );
+        assert_eq!(frame.sampling, vec![(2, 2), (1, 1), (1, 1)]);
+        assert_eq!(frame.scans, 2);
+        // Cut inside the frame header, or a zero sampling factor: no frame.
+        assert_eq!(JpegFrame::read(&bytes[..20]), None);
+        let mut zero = bytes.clone();
+        zero[19] = 0x02;
+        assert_eq!(JpegFrame::read(&zero), None);
+    }
+}

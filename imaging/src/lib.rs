@@ -1,0 +1,8 @@
+//! Everything image-api does with bytes a stranger sent: what type they are (`media`), the
+//! size they show at (`dimensions`), what decoding them would cost (`budget`) and their
+//! thumbnails (`thumbnail`). No I/O and no AWS here; each reader has a fuzz target (fuzz/).
+
+pub mod budget;
+pub mod dimensions;
+pub mod media;
+pub mod thumbnail;
