@@ -28,7 +28,7 @@ export VENV DEPLOY_VENV SCHEMATHESIS_VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load fuzz openapi test-lambda sam-build \
+.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load fuzz fuzz-smoke openapi test-lambda sam-build \
         build-lambda deploy-local smoke-local start-api test-sam-local clean
 
 help: ## list the targets
@@ -79,7 +79,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load test-lambda sam-build test-sam-local ## everything CI runs
+test: lint lint-template check-template-table test-rust fuzz-smoke test-schemathesis test-browser test-cli load test-lambda sam-build test-sam-local ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
@@ -102,8 +102,11 @@ test-cli: test-rust ## the command-line client end to end against the server on 
 load: test-rust ## 3000 mixed requests at concurrency 32: no 5xx, nothing lost, memory settles
 	./scripts/with-moto.sh $(PYTHON) bench/load.py
 
-fuzz: ## cargo-fuzz the sniffer, the upload body parser and the query/token parser (FUZZ_SECONDS each; not in CI)
-	./scripts/fuzz.sh
+fuzz: ## cargo-fuzz the image readers for FUZZ_SECONDS each (default 60); FUZZ_TARGETS=all adds the service's parsers
+	./scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-smoke: test-rust ## each image reader's fuzz target for 20 s from the seeds and past findings (a crash fails the run)
+	FUZZ_SECONDS=20 ./scripts/fuzz.sh
 
 openapi: ## rewrite docs/openapi.json from the code
 	cargo run --quiet --locked --bin image-api -- openapi > docs/openapi.json
@@ -119,11 +122,12 @@ check-template-table: $(VENV_STAMP) $(DEPLOY_STAMP) ## template.yaml and setup-l
 test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda watch` (real runtime loop) against moto
 	./scripts/with-moto.sh ./scripts/test-lambda.sh
 
-bench: $(VENV_STAMP) $(BENCH_STAMP) bench/thumbs/node_modules ## benchmark the release binary against moto, and thumbnails against sharp and Pillow; tables on stdout, JSON in bench/ of the target dir
+bench: $(VENV_STAMP) $(BENCH_STAMP) bench/thumbs/node_modules ## benchmark the release binary against moto, thumbnails against sharp and Pillow, and the costliest inputs per format; tables on stdout, JSON in bench/ of the target dir
 	cargo build --release --locked --bin image-api
 	cargo build --release --locked --example floor --example thumbnail
 	$(BENCH_VENV)/bin/python bench/thumbnails.py "$$(./scripts/target-dir)/release/examples/thumbnail"
 	./scripts/with-moto.sh $(PYTHON) bench/bench.py
+	./scripts/with-moto.sh $(BENCH_VENV)/bin/python bench/hostile.py
 
 # sharp, the thumbnail peer: exactly the version package-lock.json names, from the npm registry.
 bench/thumbs/node_modules: bench/thumbs/package-lock.json

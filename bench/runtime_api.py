@@ -61,7 +61,8 @@ class RuntimeApi:
         return {
             "AWS_LAMBDA_RUNTIME_API": self.address,
             "AWS_LAMBDA_FUNCTION_NAME": "bench",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            # template.yaml's MemorySize: the decode budget is half of it.
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         }
 

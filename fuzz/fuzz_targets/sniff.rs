@@ -1,7 +1,7 @@
 #![no_main]
 //! The sniffer sees every uploaded byte first: it must never panic or read out of bounds.
 
-use image_api::media::MediaType;
+use imaging::media::MediaType;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

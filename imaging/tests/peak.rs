@@ -1,7 +1,8 @@
 //! The decode budget against the allocator: for images of every accepted format, made to fit
 //! the budget or to pass it (many pixels in a small file, a GIF frame larger than its screen,
 //! progressive JPEG coefficients), the most memory held at once while `thumbnail::make` runs
-//! never passes the budget. A refused image is refused before its buffers exist.
+//! never passes the budget. A refused image is refused before its buffers exist. Reading the
+//! header at upload (dimensions, EXIF orientation) holds no more than the file's size again.
 //!
 //! One test, so nothing else allocates while it measures.
 
@@ -165,6 +166,17 @@ fn no_decode_holds_more_than_its_budget() {
     let mut refused = 0;
     for (name, bytes) in inputs() {
         let media = MediaType::sniff(&bytes).expect("an accepted type");
+        // What upload reads (dimensions and orientation) holds no more than the file again.
+        let before = HELD.load(Ordering::SeqCst);
+        PEAK.store(before, Ordering::SeqCst);
+        let dimensions = imaging::dimensions::read(&bytes, media);
+        let _ = imaging::dimensions::orientation(&bytes);
+        let allocated = (PEAK.load(Ordering::SeqCst) - before) as u64;
+        assert!(dimensions.is_ok(), "{name}");
+        assert!(
+            allocated <= bytes.len() as u64 + FIXED,
+            "{name}: reading its header allocated {allocated}"
+        );
         // A decode admitted by a tight budget must fit it as well as one admitted by a loose
         // one: the estimate is checked where it matters, at the edge.
         for (size, budget) in [(64, BUDGET), (1024, BUDGET), (64, TIGHT), (1024, TIGHT)] {

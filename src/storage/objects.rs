@@ -81,14 +81,17 @@ impl Objects {
     }
 
     pub async fn get(&self, id: ImageId) -> Result<Option<Bytes>, StorageError> {
-        let Some(stream) = self.stream(id).await? else {
+        let Some(mut stream) = self.stream(id).await? else {
             return Ok(None);
         };
-        let data = stream
-            .collect()
-            .await
-            .map_err(|e| StorageError::Unavailable(Box::new(e)))?;
-        Ok(Some(data.into_bytes()))
+        // Straight into one buffer of the object's size: collecting the chunks and joining
+        // them at the end would hold a 64 MiB original twice, beside a thumbnail's decode.
+        let (_, length) = stream.size_hint();
+        let mut whole = Vec::with_capacity(length.unwrap_or(0).min(u64::from(u32::MAX)) as usize);
+        while let Some(chunk) = stream.next().await {
+            whole.extend_from_slice(&chunk.map_err(|e| StorageError::Unavailable(Box::new(e)))?);
+        }
+        Ok(Some(Bytes::from(whole)))
     }
 
     /// Whether the image's object is there (a `HeadObject`).

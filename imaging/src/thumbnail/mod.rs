@@ -8,8 +8,8 @@
 //! Each path first reads the header and asks the `Budget` whether the decode it is about to
 //! run fits; what does not is refused before its buffers exist (`ThumbnailError::OverBudget`).
 
-mod jpeg_dc;
-mod png_rows;
+pub mod jpeg_dc;
+pub mod png_rows;
 mod shrink;
 
 use std::io::Cursor;
@@ -113,13 +113,13 @@ fn shrink_whole(image: DynamicImage, size: u32) -> DynamicImage {
 }
 
 /// `width`×`height` scaled to fit `size`×`size` (as `DynamicImage::thumbnail` does), or kept
-/// if it already fits.
-pub(crate) fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
+/// if it already fits. A side of 0 (a header can say so before its decoder refuses it) stays 0.
+pub fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
     if width <= size && height <= size {
         return (width, height);
     }
     let scale = f64::from(size) / f64::from(width.max(height));
-    let side = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, side);
+    let side = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(side.min(1), side);
     (side(width), side(height))
 }
 

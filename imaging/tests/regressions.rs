@@ -1,0 +1,41 @@
+//! Every input a fuzz target found a fault with (tests/regressions/, named for the fault),
+//! through every path that reads untrusted bytes, at every thumbnail size: an answer or a
+//! refusal, never a panic.
+
+use imaging::budget::Budget;
+use imaging::media::MediaType;
+use imaging::{dimensions, thumbnail};
+
+const BUDGET: Budget = Budget {
+    memory: 64 << 20,
+    pixels: 1 << 24,
+};
+
+#[test]
+fn every_input_that_once_failed_is_answered() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let media = MediaType::sniff(&bytes).unwrap_or(MediaType::Jpeg);
+        let _ = dimensions::read(&bytes, media);
+        let _ = dimensions::orientation(&bytes);
+        for size in thumbnail::SIZES {
+            let _ = thumbnail::make(&bytes, media, size, &BUDGET);
+        }
+        let _ = thumbnail::jpeg_dc::decode_eighth(&bytes, 1 << 24, |_, _| true);
+        let _ =
+            thumbnail::png_rows::decode_shrunk(&bytes, |w, h| thumbnail::fit(w, h, 64), &BUDGET);
+        seen += 1;
+    }
+    assert!(seen > 0, "no inputs in {dir}");
+}
+
+#[test]
+fn fitting_keeps_a_side_of_zero() {
+    assert_eq!(thumbnail::fit(16384, 0, 64), (64, 0));
+    assert_eq!(thumbnail::fit(0, 5000, 256), (0, 256));
+    assert_eq!(thumbnail::fit(4000, 3000, 256), (256, 192));
+    assert_eq!(thumbnail::fit(3000, 1, 64), (64, 1));
+}
