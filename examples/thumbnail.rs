@@ -24,7 +24,10 @@ fn main() {
         let started = Instant::now();
         let bytes = std::fs::read(path).unwrap();
         let media = MediaType::sniff(&bytes).expect("a supported image");
-        let made = thumbnail::make(&bytes, media, size, &budget).unwrap();
+        let made = thumbnail::make(&bytes, media, size, &budget).unwrap_or_else(|error| {
+            eprintln!("{path}: {error:?} after {:?}", started.elapsed());
+            std::process::exit(1)
+        });
         times_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         out_bytes = std::hint::black_box(made).bytes.len();
     }

@@ -66,6 +66,15 @@ impl Budget {
 /// encoder writes (libjpeg 10, mozjpeg's searched scripts fewer still) only cost time.
 pub const MAX_JPEG_SCANS: usize = 64;
 
+/// A JPEG decoder walks every block of every component once per scan, whether the file holds
+/// data for them or not (past its end a scan reads as zeros). A whole file spends at least one
+/// bit on each block in its first scan, so a real photo walks a few blocks per byte (figures
+/// in docs/design-decisions.md); a header that claims far more than its bytes can hold is cut
+/// short or padded out, and its walk is refused rather than paid for.
+pub const MAX_BLOCKS_PER_BYTE: u64 = 16;
+/// What any JPEG may walk whatever its size: a small image in a tiny file.
+pub const FREE_BLOCKS: u64 = 1 << 20;
+
 /// What a JPEG's headers say, as far as cost goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JpegFrame {
@@ -77,6 +86,8 @@ pub struct JpegFrame {
     /// Start-of-scan markers in the file (an upper bound: segment payloads can hold the same
     /// two bytes).
     pub scans: usize,
+    /// Bytes from the first start of scan to the end: what can hold entropy-coded data.
+    pub scan_bytes: u64,
 }
 
 impl JpegFrame {
@@ -121,16 +132,18 @@ impl JpegFrame {
                     {
                         return None;
                     }
-                    let scans = bytes[at..]
-                        .windows(2)
-                        .filter(|pair| *pair == [0xff, 0xda])
-                        .count();
+                    let rest = &bytes[at..];
+                    let is_scan = |pair: &[u8]| pair == [0xff, 0xda];
+                    let scans = rest.windows(2).filter(|pair| is_scan(pair)).count();
+                    let first_scan = rest.windows(2).position(is_scan).unwrap_or(rest.len());
+                    let scan_bytes = (rest.len() - first_scan) as u64;
                     return Some(Self {
                         width,
                         height,
                         progressive: matches!(marker, 0xc2 | 0xc6 | 0xca | 0xce),
                         sampling,
                         scans,
+                        scan_bytes,
                     });
                 }
                 0xda | 0xd9 => return None,
@@ -141,6 +154,26 @@ impl JpegFrame {
 
     pub fn pixels(&self) -> u64 {
         u64::from(self.width) * u64::from(self.height)
+    }
+
+    /// Blocks a decoder walks: each scan over every block (an upper bound; a scan of one
+    /// component walks only its own).
+    pub fn blocks_walked(&self) -> u64 {
+        self.scans.max(1) as u64 * self.blocks().sum::<u64>()
+    }
+
+    /// Whether its scan bytes can hold what the header claims (`MAX_BLOCKS_PER_BYTE`).
+    pub fn walk_fits(&self) -> Result<(), OverBudget> {
+        let allowed = MAX_BLOCKS_PER_BYTE * self.scan_bytes + FREE_BLOCKS;
+        let walked = self.blocks_walked();
+        if walked > allowed {
+            return Err(OverBudget(format!(
+                "its {} scan(s) would walk {walked} blocks; {} bytes of scan data are given {allowed}",
+                self.scans.max(1),
+                self.scan_bytes
+            )));
+        }
+        Ok(())
     }
 
     /// Blocks of each component, padded to whole MCUs as decoders allocate them.
@@ -200,6 +233,7 @@ mod tests {
             progressive,
             sampling: vec![(2, 2), (1, 1), (1, 1)],
             scans: 1,
+            scan_bytes: 0,
         };
         let mcus = 250 * 188;
         assert_eq!(
@@ -208,6 +242,31 @@ mod tests {
         );
         // At 1/8, a block is a pixel: planes 6 bytes an MCU, the result 4 for each luma block.
         assert_eq!(frame(false).decode_bytes(1), mcus * 6 + mcus * 16);
+    }
+
+    #[test]
+    fn a_walk_is_bounded_by_the_bytes() {
+        // 9990 x 9990, 4:2:0: 625 x 625 MCUs of 6 blocks.
+        let frame = |scans| JpegFrame {
+            width: 9990,
+            height: 9990,
+            progressive: scans > 1,
+            sampling: vec![(2, 2), (1, 1), (1, 1)],
+            scans,
+            scan_bytes: 0,
+        };
+        let blocks = 625 * 625 * 6;
+        assert_eq!(frame(1).blocks_walked(), blocks);
+        assert_eq!(frame(10).blocks_walked(), blocks * 10);
+        // One scan: (blocks - FREE_BLOCKS) / 16 bytes of scan are enough, a byte less is not.
+        let enough = (blocks - FREE_BLOCKS).div_ceil(MAX_BLOCKS_PER_BYTE);
+        let with = |scans, scan_bytes| JpegFrame {
+            scan_bytes,
+            ..frame(scans)
+        };
+        assert!(with(1, enough).walk_fits().is_ok());
+        assert!(with(1, enough - 1).walk_fits().is_err());
+        assert!(with(10, enough).walk_fits().is_err());
     }
 
     #[test]
@@ -223,6 +282,7 @@ mod tests {
         );
         assert_eq!(frame.sampling, vec![(2, 2), (1, 1), (1, 1)]);
         assert_eq!(frame.scans, 2);
+        assert_eq!(frame.scan_bytes, 10);
         // Cut inside the frame header, or a zero sampling factor: no frame.
         assert_eq!(JpegFrame::read(&bytes[..20]), None);
         let mut zero = bytes.clone();

@@ -327,6 +327,32 @@ pub fn decode_eighth(
     assemble(&frame)
 }
 
+/// What this decoder makes of a file.
+pub enum Eighth {
+    /// The file, at 1/8.
+    Image(DynamicImage),
+    /// Not a kind this decoder reads (or its headers are not readable): another decoder's.
+    NotRead,
+    /// A kind it reads, whose scan is damaged or ends before its last block: no decoder
+    /// should walk the rest of it.
+    Broken,
+}
+
+/// The file at 1/8 if it is a kind this decoder reads, with the reason if not. Its work is
+/// proportional to the scan's bytes: it stops where the data stops.
+pub fn read_eighth(bytes: &[u8], max_pixels: u64) -> Eighth {
+    let Some(mut frame) = read_headers(bytes) else {
+        return Eighth::NotRead;
+    };
+    if (frame.width as u64) * (frame.height as u64) > max_pixels {
+        return Eighth::NotRead;
+    }
+    match decode_scan(bytes, &mut frame).and_then(|()| assemble(&frame)) {
+        Some(image) => Eighth::Image(image),
+        None => Eighth::Broken,
+    }
+}
+
 fn read_headers(bytes: &[u8]) -> Option<Frame> {
     if bytes.get(..2)? != [0xff, 0xd8] {
         return None;
@@ -519,6 +545,12 @@ fn decode_scan(bytes: &[u8], frame: &mut Frame) -> Option<()> {
     let mut predictions = vec![0i32; frame.components.len()];
     let mut restarts = 0;
     for mcu in 0..mcus_across * mcus_down {
+        // Past the end of its data a scan reads as zeros, which decode as blocks: stopping
+        // here rather than at the end keeps the work proportional to the bytes, not to the
+        // pixels a header claims.
+        if !bits.within_data() {
+            return None;
+        }
         if frame.restart_interval > 0 && mcu > 0 && mcu % frame.restart_interval == 0 {
             bits.restart(restarts)?;
             restarts += 1;

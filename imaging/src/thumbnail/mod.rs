@@ -177,10 +177,19 @@ fn refusal(error: image::ImageError) -> ThumbnailError {
     }
 }
 
-/// A JPEG at the smallest DCT scale that still covers the thumbnail: from its DC coefficients
-/// alone at 1/8 (`jpeg_dc`), else by `jpeg-decoder` at 1/8, 1/4, 1/2 or whole; CMYK and other
-/// rare kinds whole by `image`. The budget is checked against the costliest of the ways the
-/// file may take.
+/// The longest side `jpeg-decoder` counts without overflow (see `decode_jpeg`).
+const JPEG_DECODER_MAX_SIDE: u32 = 65528;
+
+/// A JPEG, by the cheapest of three decoders that can make its thumbnail:
+/// - the DC decoder (`jpeg_dc`), for the baseline files it reads when 1/8 is enough;
+/// - `jpeg-decoder` at 1/4, 1/2 or whole, for those files when 1/8 is too small: only after
+///   the DC decoder has read their scan to its last block, because `jpeg-decoder` reads past
+///   the end of a scan as zeros and walks every block the header claims, however short the
+///   file;
+/// - `image`'s decoder (zune-jpeg), whole, for the kinds the DC decoder does not read
+///   (progressive, CMYK, Adobe RGB, a scan per component): it stops where a scan's data stops.
+///
+/// Each is preceded by the budget check of what it holds.
 fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage, ThumbnailError> {
     let frame = JpegFrame::read(bytes).ok_or(ThumbnailError::Undecodable)?;
     if frame.scans > MAX_JPEG_SCANS {
@@ -190,6 +199,7 @@ fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage,
         ))
         .into());
     }
+    frame.walk_fits()?;
     let (width, height) = (frame.width, frame.height);
     // The thumbnail's own size, which the scaled decode must not go below.
     let (fit_width, fit_height) = fit(width, height, size);
@@ -200,18 +210,24 @@ fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage,
         })
         .unwrap_or(8);
     let held = bytes.len() as u64 + result_bytes(width, height, size);
-    if matches!(frame.sampling.len(), 1 | 3) {
-        budget.allows(held + frame.decode_bytes(scale), frame.pixels())?;
-    } else {
-        let whole = frame.pixels() * (frame.sampling.len() as u64 + 3);
-        budget.allows(held + whole, frame.pixels())?;
+    budget.allows(held + frame.decode_bytes(1), frame.pixels())?;
+    match jpeg_dc::read_eighth(bytes, budget.pixels) {
+        jpeg_dc::Eighth::Image(image) if scale == 1 => return Ok(image),
+        jpeg_dc::Eighth::Broken => return Err(ThumbnailError::Undecodable),
+        jpeg_dc::Eighth::NotRead => {
+            budget.allows(held + frame.decode_bytes(8), frame.pixels())?;
+            return decode(bytes, ImageFormat::Jpeg, size, budget);
+        }
+        jpeg_dc::Eighth::Image(_) => {}
+    }
+    // jpeg-decoder 0.3.2 counts pixel rows in u16 (`(mcu_y + 1) * 8`), which overflows past
+    // 65528: a panic in a build with overflow checks, a wrong answer without. `image`'s
+    // decoder takes those (found by the `thumbnail` fuzz target).
+    if width.max(height) > JPEG_DECODER_MAX_SIDE {
+        budget.allows(held + frame.decode_bytes(8), frame.pixels())?;
         return decode(bytes, ImageFormat::Jpeg, size, budget);
     }
-    if scale == 1
-        && let Some(image) = jpeg_dc::decode_eighth(bytes, budget.pixels, |_, _| true)
-    {
-        return Ok(image);
-    }
+    budget.allows(held + frame.decode_bytes(scale), frame.pixels())?;
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder
         .read_info()
