@@ -84,6 +84,7 @@ def make_inputs():
         ("JPEG", "12 MP photo", jpeg_photo),
         ("JPEG", f"{SIDE}² one colour, baseline", save("many.jpg", lambda p: flat().save(p, "JPEG", quality=90))),
         ("JPEG", f"{SIDE}² one colour, progressive", save("many-progressive.jpg", lambda p: flat().save(p, "JPEG", quality=90, progressive=True))),
+        ("JPEG", "12 MP photo, progressive", save("photo-progressive.jpg", lambda p: photo.save(p, "JPEG", quality=90, progressive=True))),
         ("JPEG", "5000² progressive photo", save("large-progressive.jpg", lambda p: photo.resize((5000, 5000)).save(p, "JPEG", quality=90, progressive=True))),
         ("JPEG", "640x480, DHT repeated to 1 MB", save("dht.jpg", lambda p: jpeg_with_dht_padding(small_jpeg, p))),
         ("PNG", "12 MP photo", save("photo.png", lambda p: photo.save(p, "PNG"))),

@@ -7,6 +7,8 @@
 //! pixel. The figures behind the per-format factors are in docs/design-decisions.md
 //! ("Decode budgets"); `tests/peak.rs` checks them against the allocator.
 
+use crate::jpeg_segments::{Segment, segments};
+
 /// Why a decode was refused before it began: what it would have cost, against what it may.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -93,25 +95,12 @@ pub struct JpegFrame {
 impl JpegFrame {
     /// The frame header of a JPEG, or `None` if it has none where one must be.
     pub fn read(bytes: &[u8]) -> Option<Self> {
-        if bytes.get(..2)? != [0xff, 0xd8] {
-            return None;
-        }
-        let mut at = 2;
-        loop {
-            if *bytes.get(at)? != 0xff {
-                return None;
-            }
-            while *bytes.get(at)? == 0xff {
-                at += 1;
-            }
-            let marker = bytes[at];
-            at += 1;
-            if matches!(marker, 0x01 | 0xd0..=0xd8) {
-                continue;
-            }
-            let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
-            let segment = bytes.get(at + 2..at + length.max(2))?;
-            at += length.max(2);
+        for Segment {
+            marker,
+            payload: segment,
+            end,
+        } in segments(bytes)
+        {
             match marker {
                 // Every start of frame but DHT (c4), JPG (c8) and DAC (cc).
                 0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => {
@@ -132,7 +121,7 @@ impl JpegFrame {
                     {
                         return None;
                     }
-                    let rest = &bytes[at..];
+                    let rest = &bytes[end..];
                     let is_scan = |pair: &[u8]| pair == [0xff, 0xda];
                     let scans = rest.windows(2).filter(|pair| is_scan(pair)).count();
                     let first_scan = rest.windows(2).position(is_scan).unwrap_or(rest.len());
@@ -150,6 +139,7 @@ impl JpegFrame {
                 _ => {}
             }
         }
+        None
     }
 
     pub fn pixels(&self) -> u64 {

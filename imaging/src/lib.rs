@@ -4,5 +4,6 @@
 
 pub mod budget;
 pub mod dimensions;
+mod jpeg_segments;
 pub mod media;
 pub mod thumbnail;

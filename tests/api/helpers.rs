@@ -262,6 +262,23 @@ impl TestApp {
     }
 
     /// The stored object, read straight from S3.
+    /// The image object's tags, as (key, value) pairs.
+    pub async fn tags(&self, id: &str) -> Vec<(String, String)> {
+        let output = self
+            .s3
+            .get_object_tagging()
+            .bucket(&self.bucket)
+            .key(format!("images/{id}"))
+            .send()
+            .await
+            .unwrap();
+        output
+            .tag_set()
+            .iter()
+            .map(|tag| (tag.key().to_owned(), tag.value().to_owned()))
+            .collect()
+    }
+
     pub async fn object(&self, id: &str) -> Option<(Vec<u8>, Option<String>)> {
         let output = self
             .s3

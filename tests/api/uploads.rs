@@ -345,15 +345,8 @@ async fn a_completed_upload_cannot_be_changed_through_its_urls() {
         }
         let (stored, _) = app.object(id).await.expect("the object is kept");
         assert!(stored[..] == bytes[..], "the validated bytes changed");
-        let tags = app
-            .s3
-            .get_object_tagging()
-            .bucket(&app.bucket)
-            .key(format!("images/{id}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(tags.tag_set().is_empty(), "{:?}", tags.tag_set());
+        let tags = app.tags(id).await;
+        assert!(tags.is_empty(), "{tags:?}");
         let content = app.get(&format!("/images/{id}/content")).await;
         assert_eq!(content.status(), StatusCode::OK);
         assert!(content.bytes().await.unwrap()[..] == bytes[..]);
@@ -371,20 +364,8 @@ async fn what_an_aborted_upload_url_still_writes_is_pending_and_reconciled() {
     let part = &plan["parts"][0];
     // The URL lives on until it expires: it may create the object again, but only pending.
     assert!(put_again(&app, part, &page(1000)).await.is_success());
-    let tags = app
-        .s3
-        .get_object_tagging()
-        .bucket(&app.bucket)
-        .key(format!("images/{id}"))
-        .send()
-        .await
-        .unwrap();
-    let tags: Vec<(&str, &str)> = tags
-        .tag_set()
-        .iter()
-        .map(|t| (t.key(), t.value()))
-        .collect();
-    assert_eq!(tags, vec![("pending", "true")]);
+    let tags = app.tags(id).await;
+    assert_eq!(tags, vec![("pending".to_owned(), "true".to_owned())]);
     assert!(app.record(id).await.is_none());
     assert_problem(
         app.get(&format!("/images/{id}/content")).await,

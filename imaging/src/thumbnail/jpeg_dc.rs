@@ -12,6 +12,8 @@
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
+use crate::jpeg_segments::{Segment, segments};
+
 /// Code lengths looked up in one step; longer codes (rare) take the slow path.
 const FAST_BITS: u32 = 9;
 const FAST_ENTRIES: usize = 1 << FAST_BITS;
@@ -354,31 +356,18 @@ pub fn read_eighth(bytes: &[u8], max_pixels: u64) -> Eighth {
 }
 
 fn read_headers(bytes: &[u8]) -> Option<Frame> {
-    if bytes.get(..2)? != [0xff, 0xd8] {
-        return None;
-    }
-    let mut at = 2;
     let mut size = None;
     let mut components = Vec::new();
     let mut dc_tables: [Option<TableSpec>; 4] = Default::default();
     let mut ac_tables: [Option<TableSpec>; 4] = Default::default();
     let mut dc_quantization = [None; 4];
     let mut restart_interval = 0;
-    loop {
-        if *bytes.get(at)? != 0xff {
-            return None;
-        }
-        while *bytes.get(at)? == 0xff {
-            at += 1;
-        }
-        let marker = bytes[at];
-        at += 1;
-        if matches!(marker, 0x01 | 0xd0..=0xd8) {
-            continue;
-        }
-        let length = usize::from(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]));
-        let segment = bytes.get(at + 2..at + length.checked_sub(2)?.checked_add(2)?)?;
-        at += length;
+    for Segment {
+        marker,
+        payload: segment,
+        end,
+    } in segments(bytes)
+    {
         match marker {
             // Baseline and extended sequential Huffman frames.
             0xc0 | 0xc1 => {
@@ -488,13 +477,14 @@ fn read_headers(bytes: &[u8]) -> Option<Frame> {
                     ac_tables,
                     dc_quantization,
                     restart_interval,
-                    scan_start: at,
+                    scan_start: end,
                 });
             }
             0xd9 => return None,
             _ => {}
         }
     }
+    None
 }
 
 /// Walks the scan, keeping each block's DC value.
