@@ -105,8 +105,8 @@ load: test-rust ## 3000 mixed requests at concurrency 32: no 5xx, nothing lost, 
 fuzz: ## cargo-fuzz the image readers for FUZZ_SECONDS each (default 60); FUZZ_TARGETS=all adds the service's parsers
 	./scripts/fuzz.sh $(FUZZ_TARGETS)
 
-fuzz-smoke: test-rust ## each image reader's fuzz target for 20 s from the seeds and past findings (a crash fails the run)
-	FUZZ_SECONDS=20 ./scripts/fuzz.sh
+fuzz-smoke: test-rust ## each image reader's fuzz target for 10 s from the seeds and past findings (a crash fails the run)
+	FUZZ_SECONDS=10 ./scripts/fuzz.sh
 
 openapi: ## rewrite docs/openapi.json from the code
 	cargo run --quiet --locked --bin image-api -- openapi > docs/openapi.json
