@@ -33,6 +33,20 @@ fn every_input_that_once_failed_is_answered() {
 }
 
 #[test]
+fn a_decoder_that_panics_costs_the_file_its_thumbnail_only() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/regressions");
+    let bytes =
+        std::fs::read(format!("{dir}/zune-jpeg-idct-unwrap-chroma-above-luma.jpg")).unwrap();
+    for size in thumbnail::SIZES {
+        let made = thumbnail::make(&bytes, MediaType::Jpeg, size, &BUDGET);
+        assert!(
+            matches!(made, Err(thumbnail::ThumbnailError::Undecodable)),
+            "{size}: {made:?}"
+        );
+    }
+}
+
+#[test]
 fn fitting_keeps_a_side_of_zero() {
     assert_eq!(thumbnail::fit(16384, 0, 64), (64, 0));
     assert_eq!(thumbnail::fit(0, 5000, 256), (0, 256));
