@@ -68,6 +68,13 @@ def status_kib(pid, field):
     raise KeyError(field)
 
 
+def reset_peak(pid):
+    """Sets the process's peak RSS (VmHWM) back to its current RSS, so that the next reading
+    is the peak of what runs in between."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
+
+
 def start(command, bucket, table, **extra_env):
     """A quiet process of `command` with the bucket, table and emulator to use."""
     env = dict(os.environ, **extra_env, BUCKET_NAME=bucket, TABLE_NAME=table, LOCALSTACK_ENDPOINT=ENDPOINT, RUST_LOG="warn")
@@ -255,8 +262,7 @@ def lambda_thumbnail(name, runs=5):
         assert answer.get("statusCode") == 201, str(answer)[:300]
         path = f"/images/{json.loads(answer['body'])['id']}/thumbnail"
         idle = status_kib(function.pid, "VmRSS")
-        with open(f"/proc/{function.pid}/clear_refs", "w") as f:
-            f.write("5")
+        reset_peak(function.pid)
         for times in (made_ms, served_ms):
             started = time.perf_counter()
             function.invoke(rest_event("GET", path, query={"size": "256"}), expect=200)

@@ -23,7 +23,7 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 
 seeds=fuzz/seeds
-cargo run --quiet --locked -p image-api-imaging --example fuzz_seeds -- "$seeds"
+cargo run --quiet --locked -p image-api-imaging --features samples --example fuzz_seeds -- "$seeds"
 
 for target in "${targets[@]}"; do
   features=()

@@ -6,6 +6,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageFormat, RgbaImage};
+use imaging::samples::{ByteOrder, heif_header, with_orientation};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 fn picture(width: u32, height: u32) -> RgbaImage {
@@ -52,41 +53,6 @@ fn jpeg(
         }
     }
     out
-}
-
-/// `jpeg` with an EXIF APP1 segment whose only tag is the orientation.
-fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
-    tiff.extend_from_slice(&orientation.to_be_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    let mut segment = b"Exif\0\0".to_vec();
-    segment.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xff, 0xe1]);
-    out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&segment);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
-fn heif() -> Vec<u8> {
-    let boxed = |kind: &[u8], body: &[u8]| {
-        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        b.extend_from_slice(kind);
-        b.extend_from_slice(body);
-        b
-    };
-    let mut ispe = vec![0; 4];
-    ispe.extend_from_slice(&640u32.to_be_bytes());
-    ispe.extend_from_slice(&480u32.to_be_bytes());
-    let mut properties = boxed(b"ispe", &ispe);
-    properties.extend(boxed(b"irot", &[1]));
-    let iprp = boxed(b"iprp", &boxed(b"ipco", &properties));
-    let mut meta = vec![0; 4];
-    meta.extend(iprp);
-    let mut file = boxed(b"ftyp", b"heic\0\0\0\0mif1");
-    file.extend(boxed(b"meta", &meta));
-    file
 }
 
 fn main() {
@@ -136,9 +102,13 @@ fn main() {
         ),
         (
             "orientation-6.jpg".into(),
-            with_orientation(&jpeg(37, 21, Some(SamplingFactor::F_2_2), 0, false), 6),
+            with_orientation(
+                &jpeg(37, 21, Some(SamplingFactor::F_2_2), 0, false),
+                6,
+                ByteOrder::Big,
+            ),
         ),
-        ("box.heic".into(), heif()),
+        ("box.heic".into(), heif_header(b"heic", (640, 480), Some(1))),
     ];
     for (name, sampling) in [
         ("444", SamplingFactor::F_1_1),

@@ -7,7 +7,7 @@
 //! pixel. The figures behind the per-format factors are in docs/design-decisions.md
 //! ("Decode budgets"); `tests/peak.rs` checks them against the allocator.
 
-use crate::jpeg_segments::{Segment, segments};
+use crate::jpeg_segments::{Segment, frame_header, is_frame, segments};
 
 /// Why a decode was refused before it began: what it would have cost, against what it may.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,42 +101,29 @@ impl JpegFrame {
             end,
         } in segments(bytes)
         {
-            match marker {
-                // Every start of frame but DHT (c4), JPG (c8) and DAC (cc).
-                0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => {
-                    let header = segment.get(..6)?;
-                    let height = u32::from(u16::from_be_bytes([header[1], header[2]]));
-                    let width = u32::from(u16::from_be_bytes([header[3], header[4]]));
-                    let count = usize::from(header[5]);
-                    let specs = segment.get(6..6 + 3 * count)?;
-                    let sampling: Vec<(u32, u32)> = specs
-                        .chunks_exact(3)
-                        .map(|spec| (u32::from(spec[1] >> 4), u32::from(spec[1] & 15)))
-                        .collect();
-                    let valid = |side: u32| (1..=4).contains(&side);
-                    if width == 0
-                        || height == 0
-                        || count == 0
-                        || !sampling.iter().all(|&(h, v)| valid(h) && valid(v))
-                    {
-                        return None;
-                    }
-                    let rest = &bytes[end..];
-                    let is_scan = |pair: &[u8]| pair == [0xff, 0xda];
-                    let scans = rest.windows(2).filter(|pair| is_scan(pair)).count();
-                    let first_scan = rest.windows(2).position(is_scan).unwrap_or(rest.len());
-                    let scan_bytes = (rest.len() - first_scan) as u64;
-                    return Some(Self {
-                        width,
-                        height,
-                        progressive: matches!(marker, 0xc2 | 0xc6 | 0xca | 0xce),
-                        sampling,
-                        scans,
-                        scan_bytes,
-                    });
-                }
-                0xda | 0xd9 => return None,
-                _ => {}
+            if is_frame(marker) {
+                let header = frame_header(segment)?;
+                // One pass over the rest of the file, which may be 64 MiB.
+                let rest = &bytes[end..];
+                let mut starts = memchr::memmem::find_iter(rest, &[0xff, 0xda]);
+                let first_scan = starts.next();
+                let scans = first_scan.map_or(0, |_| 1 + starts.count());
+                let scan_bytes = first_scan.map_or(0, |at| (rest.len() - at) as u64);
+                return Some(Self {
+                    width: header.width,
+                    height: header.height,
+                    progressive: matches!(marker, 0xc2 | 0xc6 | 0xca | 0xce),
+                    sampling: header
+                        .components
+                        .iter()
+                        .map(|c| (c.horizontal, c.vertical))
+                        .collect(),
+                    scans,
+                    scan_bytes,
+                });
+            }
+            if matches!(marker, 0xda | 0xd9) {
+                return None;
             }
         }
         None

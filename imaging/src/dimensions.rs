@@ -100,24 +100,9 @@ mod tests {
         out.into_inner()
     }
 
-    /// A JPEG with an EXIF APP1 segment whose only tag is `orientation`, right after SOI.
-    pub(crate) fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-        let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec(); // big-endian, first IFD at 8
-        tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
-        tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
-        tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
-        tiff.extend_from_slice(&1u32.to_be_bytes()); // one value
-        tiff.extend_from_slice(&orientation.to_be_bytes());
-        tiff.extend_from_slice(&[0, 0]); // value padding
-        tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
-        let mut segment = b"Exif\0\0".to_vec();
-        segment.extend_from_slice(&tiff);
-        let mut out = jpeg[..2].to_vec();
-        out.extend_from_slice(&[0xFF, 0xE1]);
-        out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
-        out.extend_from_slice(&segment);
-        out.extend_from_slice(&jpeg[2..]);
-        out
+    /// A JPEG with a big-endian EXIF segment whose only tag is `orientation`.
+    fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        crate::samples::with_orientation(jpeg, orientation, crate::samples::ByteOrder::Big)
     }
 
     fn dims(bytes: &[u8]) -> Result<(u32, u32), HeaderError> {
@@ -142,28 +127,9 @@ mod tests {
 
     #[test]
     fn reads_heif_and_avif_sizes_and_their_rotation() {
-        // ftyp, then meta > iprp > ipco > ispe (and irot), as cameras and encoders write them.
-        let boxed = |kind: &[u8], body: &[u8]| {
-            let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-            b.extend_from_slice(kind);
-            b.extend_from_slice(body);
-            b
-        };
-        for (brand, media) in [(&b"heic"[..], MediaType::Heic), (b"avif", MediaType::Avif)] {
+        for (brand, media) in [(b"heic", MediaType::Heic), (b"avif", MediaType::Avif)] {
             for (irot, expected) in [(None, (4032, 3024)), (Some(1u8), (3024, 4032))] {
-                let mut ispe = vec![0; 4];
-                ispe.extend_from_slice(&4032u32.to_be_bytes());
-                ispe.extend_from_slice(&3024u32.to_be_bytes());
-                let mut properties = boxed(b"ispe", &ispe);
-                if let Some(turn) = irot {
-                    properties.extend(boxed(b"irot", &[turn]));
-                }
-                let ipco = boxed(b"ipco", &properties);
-                let iprp = boxed(b"iprp", &ipco);
-                let mut meta_body = vec![0; 4];
-                meta_body.extend(iprp);
-                let mut file = boxed(b"ftyp", &[brand, &[0, 0, 0, 0][..], b"mif1"].concat());
-                file.extend(boxed(b"meta", &meta_body));
+                let file = crate::samples::heif_header(brand, (4032, 3024), irot);
                 assert_eq!(MediaType::sniff(&file), Some(media));
                 let found = read(&file, media).map(|d| (d.width, d.height));
                 assert_eq!(found, Ok(expected), "{media:?} irot {irot:?}");

@@ -50,6 +50,62 @@ pub fn segments(bytes: &[u8]) -> impl Iterator<Item = Segment<'_>> {
     })
 }
 
+/// Whether `marker` starts a frame (SOF0 to SOF15, but DHT, JPG and DAC).
+pub fn is_frame(marker: u8) -> bool {
+    matches!(marker, 0xc0..=0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf)
+}
+
+/// A frame header (ITU T.81 B.2.2), as far as readers here use it.
+pub struct FrameHeader {
+    pub precision: u8,
+    pub width: u32,
+    pub height: u32,
+    pub components: Vec<ComponentSpec>,
+}
+
+pub struct ComponentSpec {
+    pub id: u8,
+    /// Sampling factors, 1 to 4.
+    pub horizontal: u32,
+    pub vertical: u32,
+    pub quantization: u8,
+}
+
+/// The frame header in a start-of-frame `payload`; `None` if it is cut short, declares no
+/// pixels or no component, or a sampling factor outside 1 to 4.
+pub fn frame_header(payload: &[u8]) -> Option<FrameHeader> {
+    let header = payload.get(..6)?;
+    let height = u32::from(u16::from_be_bytes([header[1], header[2]]));
+    let width = u32::from(u16::from_be_bytes([header[3], header[4]]));
+    let count = usize::from(header[5]);
+    let specs = payload.get(6..6 + 3 * count)?;
+    let components: Vec<ComponentSpec> = specs
+        .chunks_exact(3)
+        .map(|spec| ComponentSpec {
+            id: spec[0],
+            horizontal: u32::from(spec[1] >> 4),
+            vertical: u32::from(spec[1] & 15),
+            quantization: spec[2],
+        })
+        .collect();
+    let valid = |side: u32| (1..=4).contains(&side);
+    if width == 0
+        || height == 0
+        || count == 0
+        || !components
+            .iter()
+            .all(|c| valid(c.horizontal) && valid(c.vertical))
+    {
+        return None;
+    }
+    Some(FrameHeader {
+        precision: header[0],
+        width,
+        height,
+        components,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +131,26 @@ mod tests {
         assert_eq!(segments(&bytes[1..]).count(), 0);
         assert_eq!(segments(&[0xff, 0xd8, 0xff, 0xe0, 0, 1]).count(), 0);
         assert_eq!(segments(&[0xff, 0xd8, 0xff, 0xe0, 0, 9, 1]).count(), 0);
+    }
+
+    #[test]
+    fn reads_frame_headers_and_refuses_impossible_ones() {
+        let payload = [8, 0, 30, 0, 40, 2, 1, 0x22, 0, 2, 0x11, 1];
+        let frame = frame_header(&payload).unwrap();
+        assert_eq!((frame.precision, frame.width, frame.height), (8, 40, 30));
+        let specs: Vec<(u8, u32, u32, u8)> = frame
+            .components
+            .iter()
+            .map(|c| (c.id, c.horizontal, c.vertical, c.quantization))
+            .collect();
+        assert_eq!(specs, vec![(1, 2, 2, 0), (2, 1, 1, 1)]);
+        assert!(frame_header(&payload[..11]).is_none());
+        for (at, value) in [(2, 0), (4, 0), (5, 0), (7, 0x02), (7, 0x52)] {
+            let mut broken = payload;
+            broken[at] = value;
+            assert!(frame_header(&broken).is_none(), "byte {at} = {value}");
+        }
+        assert!(is_frame(0xc0) && is_frame(0xc2) && is_frame(0xcf));
+        assert!(!is_frame(0xc4) && !is_frame(0xc8) && !is_frame(0xcc) && !is_frame(0xda));
     }
 }

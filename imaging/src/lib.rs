@@ -6,4 +6,6 @@ pub mod budget;
 pub mod dimensions;
 mod jpeg_segments;
 pub mod media;
+#[cfg(any(test, feature = "samples"))]
+pub mod samples;
 pub mod thumbnail;

@@ -457,19 +457,5 @@ pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
 /// `jpeg` with an EXIF APP1 segment (little-endian TIFF) whose only tag is the orientation,
 /// right after SOI, as cameras write it.
 pub fn with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff = b"II\x2a\0\x08\0\0\0".to_vec();
-    tiff.extend_from_slice(&1u16.to_le_bytes());
-    tiff.extend_from_slice(&0x0112u16.to_le_bytes());
-    tiff.extend_from_slice(&3u16.to_le_bytes());
-    tiff.extend_from_slice(&1u32.to_le_bytes());
-    tiff.extend_from_slice(&orientation.to_le_bytes());
-    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-    let mut segment = b"Exif\0\0".to_vec();
-    segment.extend_from_slice(&tiff);
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((segment.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&segment);
-    out.extend_from_slice(&jpeg[2..]);
-    out
+    imaging::samples::with_orientation(jpeg, orientation, imaging::samples::ByteOrder::Little)
 }

@@ -287,20 +287,7 @@ async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
     .await;
 
     // HEIC: a header the service reads, and no decoder in the function.
-    let boxed = |kind: &[u8], body: &[u8]| {
-        let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        b.extend_from_slice(kind);
-        b.extend_from_slice(body);
-        b
-    };
-    let mut ispe = vec![0; 4];
-    ispe.extend_from_slice(&640u32.to_be_bytes());
-    ispe.extend_from_slice(&480u32.to_be_bytes());
-    let ipco = boxed(b"ipco", &boxed(b"ispe", &ispe));
-    let mut meta = vec![0; 4];
-    meta.extend(boxed(b"iprp", &ipco));
-    let mut heic = boxed(b"ftyp", b"heic\0\0\0\0mif1");
-    heic.extend(boxed(b"meta", &meta));
+    let heic = imaging::samples::heif_header(b"heic", (640, 480), None);
     let record: Value = app.create("p.heic", &heic).await;
     assert_eq!(
         (record["width"].as_u64(), record["height"].as_u64()),

@@ -12,7 +12,7 @@
 
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use crate::jpeg_segments::{Segment, segments};
+use crate::jpeg_segments::{Segment, frame_header, segments};
 
 /// Code lengths looked up in one step; longer codes (rare) take the slow path.
 const FAST_BITS: u32 = 9;
@@ -333,6 +333,8 @@ pub fn decode_eighth(
 pub enum Eighth {
     /// The file, at 1/8.
     Image(DynamicImage),
+    /// Its scan read to the last block, the image not asked for.
+    Whole,
     /// Not a kind this decoder reads (or its headers are not readable): another decoder's.
     NotRead,
     /// A kind it reads, whose scan is damaged or ends before its last block: no decoder
@@ -340,19 +342,23 @@ pub enum Eighth {
     Broken,
 }
 
-/// The file at 1/8 if it is a kind this decoder reads, with the reason if not. Its work is
-/// proportional to the scan's bytes: it stops where the data stops.
-pub fn read_eighth(bytes: &[u8], max_pixels: u64) -> Eighth {
+/// The file at 1/8 if it is a kind this decoder reads (or, without `image`, only whether its
+/// scan holds every block), with the reason if not. Its work is proportional to the scan's
+/// bytes: it stops where the data stops.
+pub fn read_eighth(bytes: &[u8], max_pixels: u64, image: bool) -> Eighth {
     let Some(mut frame) = read_headers(bytes) else {
         return Eighth::NotRead;
     };
     if (frame.width as u64) * (frame.height as u64) > max_pixels {
         return Eighth::NotRead;
     }
-    match decode_scan(bytes, &mut frame).and_then(|()| assemble(&frame)) {
-        Some(image) => Eighth::Image(image),
-        None => Eighth::Broken,
+    if decode_scan(bytes, &mut frame).is_none() {
+        return Eighth::Broken;
     }
+    if !image {
+        return Eighth::Whole;
+    }
+    assemble(&frame).map_or(Eighth::Broken, Eighth::Image)
 }
 
 fn read_headers(bytes: &[u8]) -> Option<Frame> {
@@ -371,42 +377,31 @@ fn read_headers(bytes: &[u8]) -> Option<Frame> {
         match marker {
             // Baseline and extended sequential Huffman frames.
             0xc0 | 0xc1 => {
-                let header = segment.get(..6)?;
-                let (height, width, count) = (
-                    usize::from(u16::from_be_bytes([header[1], header[2]])),
-                    usize::from(u16::from_be_bytes([header[3], header[4]])),
-                    usize::from(header[5]),
-                );
+                let header = frame_header(segment)?;
                 // One frame header: a second would describe a second image.
                 if size.is_some()
-                    || header[0] != 8
-                    || width == 0
-                    || height == 0
-                    || !matches!(count, 1 | 3)
+                    || header.precision != 8
+                    || !matches!(header.components.len(), 1 | 3)
+                    || header.components.iter().any(|c| c.quantization > 3)
                 {
                     return None;
                 }
-                for index in 0..count {
-                    let spec = segment.get(6 + 3 * index..9 + 3 * index)?;
-                    let (horizontal, vertical) =
-                        (usize::from(spec[1] >> 4), usize::from(spec[1] & 15));
-                    if !(1..=4).contains(&horizontal) || !(1..=4).contains(&vertical) || spec[2] > 3
-                    {
-                        return None;
-                    }
-                    components.push(Component {
-                        id: spec[0],
-                        horizontal,
-                        vertical,
-                        quantization: usize::from(spec[2]),
+                components = header
+                    .components
+                    .iter()
+                    .map(|c| Component {
+                        id: c.id,
+                        horizontal: c.horizontal as usize,
+                        vertical: c.vertical as usize,
+                        quantization: usize::from(c.quantization),
                         dc_table: 0,
                         ac_table: 0,
                         blocks_across: 0,
                         blocks_down: 0,
                         plane: Vec::new(),
-                    });
-                }
-                size = Some((width, height));
+                    })
+                    .collect();
+                size = Some((header.width as usize, header.height as usize));
             }
             // Progressive, lossless, hierarchical or arithmetic-coded: the general decoder.
             0xc2 | 0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => return None,

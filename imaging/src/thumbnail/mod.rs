@@ -140,8 +140,7 @@ pub fn fit(width: u32, height: u32, size: u32) -> (u32, u32) {
 /// Bytes of the thumbnail on its way out: the shrunk image, its conversion for the encoder
 /// (RGB or RGBA, up to four bytes a pixel) and the encoded result, which is smaller than
 /// either.
-pub(crate) fn result_bytes(width: u32, height: u32, size: u32) -> u64 {
-    let (width, height) = fit(width, height, size);
+pub(crate) fn result_bytes((width, height): (u32, u32)) -> u64 {
     u64::from(width) * u64::from(height) * 12
 }
 
@@ -175,7 +174,7 @@ fn decode(
     let decoded = image::ImageDecoder::total_bytes(&decoder);
     budget.allows(
         held.saturating_add(decoded.saturating_mul(whole_image_factor(format)))
-            .saturating_add(result_bytes(width, height, size)),
+            .saturating_add(result_bytes(fit(width, height, size))),
         u64::from(width) * u64::from(height),
     )?;
     DynamicImage::from_decoder(decoder).map_err(refusal)
@@ -223,16 +222,16 @@ fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage,
             (width * scale).div_ceil(8) >= fit_width && (height * scale).div_ceil(8) >= fit_height
         })
         .unwrap_or(8);
-    let held = bytes.len() as u64 + result_bytes(width, height, size);
+    let held = bytes.len() as u64 + result_bytes((fit_width, fit_height));
     budget.allows(held + frame.decode_bytes(1), frame.pixels())?;
-    match jpeg_dc::read_eighth(bytes, budget.pixels) {
-        jpeg_dc::Eighth::Image(image) if scale == 1 => return Ok(image),
+    match jpeg_dc::read_eighth(bytes, budget.pixels, scale == 1) {
+        jpeg_dc::Eighth::Image(image) => return Ok(image),
         jpeg_dc::Eighth::Broken => return Err(ThumbnailError::Undecodable),
         jpeg_dc::Eighth::NotRead => {
             budget.allows(held + frame.decode_bytes(8), frame.pixels())?;
             return decode(bytes, ImageFormat::Jpeg, size, budget);
         }
-        jpeg_dc::Eighth::Image(_) => {}
+        jpeg_dc::Eighth::Whole => {}
     }
     // jpeg-decoder 0.3.2 counts pixel rows in u16 (`(mcu_y + 1) * 8`), which overflows past
     // 65528: a panic in a build with overflow checks, a wrong answer without. `image`'s

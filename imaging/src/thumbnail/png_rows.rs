@@ -38,8 +38,7 @@ pub fn decode_shrunk(
     // as normalized, and the shrink's sums of a row of the target (4 bytes a sample).
     let rows = u64::from(width) * (8 + 8 + 4) + u64::from(width) * 4 * 4;
     let (target_width, target_height) = target(width, height);
-    // The thumbnail on its way out, as `result_bytes` counts it.
-    let result = u64::from(target_width) * u64::from(target_height) * 12;
+    let result = super::result_bytes((target_width, target_height));
     budget.allows(held + rows + result, u64::from(width) * u64::from(height))?;
     let (color, _) = reader.output_color_type();
     let channels = color.samples();
