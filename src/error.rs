@@ -30,9 +30,6 @@ pub enum ApiError {
     HeadersTooLarge { limit: usize },
     #[error("the request has more than {limit} header fields")]
     TooManyHeaders { limit: usize },
-    /// A request head that is not HTTP/1.1: says what is wrong with it.
-    #[error("the request is not valid HTTP/1.1: {0}")]
-    MalformedRequest(&'static str),
     #[error("the request URI exceeds {limit} bytes")]
     UriTooLong { limit: usize },
     #[error(
@@ -72,7 +69,6 @@ pub const CODES: &[&str] = &[
     "unreadable_image",
     "not_found",
     "unreadable_body",
-    "malformed_request",
     "request_timeout",
     "headers_too_large",
     "uri_too_long",
@@ -93,8 +89,7 @@ impl ApiError {
                 InvalidJson(_) | MissingField(_) | InvalidField(_) | InvalidBase64(_)
                 | EmptyContent | InvalidQuery(_) | InvalidToken(_) | InvalidId(_),
             )
-            | Self::UnreadableBody
-            | Self::MalformedRequest(_) => StatusCode::BAD_REQUEST,
+            | Self::UnreadableBody => StatusCode::BAD_REQUEST,
             Self::Input(PayloadTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Input(UnsupportedMediaType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Input(TooManyPixels { .. } | UnreadableImage) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -136,7 +131,6 @@ impl ApiError {
             Self::UnreadableBody => "unreadable_body",
             Self::BodyTimeout { .. } => "request_timeout",
             Self::HeadersTooLarge { .. } | Self::TooManyHeaders { .. } => "headers_too_large",
-            Self::MalformedRequest(_) => "malformed_request",
             Self::UriTooLong { .. } => "uri_too_long",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::UploadIncomplete(_) => "upload_incomplete",
@@ -282,7 +276,6 @@ mod tests {
         let all = input.into_iter().map(ApiError::from).chain([
             ApiError::NotFound(String::new()),
             ApiError::UnreadableBody,
-            ApiError::MalformedRequest(""),
             ApiError::BodyTimeout { secs: 1 },
             ApiError::HeadersTooLarge { limit: 1 },
             ApiError::UriTooLong { limit: 1 },

@@ -12,7 +12,7 @@ use axum::middleware::from_fn;
 use tower::util::MapRequestLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use bounds::{HeadRefusal, MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
+pub use bounds::{MAX_HEAD_BYTES, MAX_HEADER_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
 
 use crate::config::Config;
 

@@ -1,15 +1,11 @@
 //! The two ways to serve the router: inside Lambda, or as a plain HTTP server.
 
-mod head_guard;
-
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -17,12 +13,9 @@ use hyper_util::service::TowerToHyperService;
 use lambda_http::LambdaEvent;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
 
 use crate::lambda_event::ApiEvent;
-use crate::pipeline::MAX_HEADER_FIELDS;
-
-use head_guard::{HeadGuard, Refusals};
+use crate::pipeline::{MAX_HEADER_FIELDS, MAX_HEAD_BYTES};
 
 /// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
@@ -33,6 +26,15 @@ pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
         .service(lambda_http::Adapter::from(app));
     lambda_http::lambda_runtime::run(service).await
 }
+
+/// The longest head hyper reads: several times the longest head within the stated bounds,
+/// and below hyper's read buffer (its default, about 400 KiB), which would otherwise cut a
+/// head off wherever a read happened to end.
+const HYPER_MAX_HEAD_BYTES: usize = 256 * 1024;
+const _: () = assert!(HYPER_MAX_HEAD_BYTES > 4 * MAX_HEAD_BYTES);
+/// Header fields hyper reads: twice the stated bound. hyper reserves room for all of them for
+/// each head it parses, so this is not "unlimited".
+const HYPER_MAX_HEADER_FIELDS: usize = 2 * MAX_HEADER_FIELDS;
 
 /// How the HTTP server protects itself from clients: slow ones and too many at once.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +69,10 @@ pub async fn serve(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.client_timeout)
-        // The guard has already refused heads past the bounds; its default read buffer
-        // holds more than them.
-        .max_headers(MAX_HEADER_FIELDS);
+        // Above the stated bounds, so that every head within hyper's reach gets to
+        // `pipeline::bounds` and its problem document; past these, hyper answers bare.
+        .max_header_size(HYPER_MAX_HEAD_BYTES)
+        .max_headers(HYPER_MAX_HEADER_FIELDS);
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -90,17 +93,8 @@ pub async fn serve(
                 continue;
             }
         };
-        let refusals = Arc::new(Refusals::default());
-        let io = HeadGuard::new(stream, Arc::clone(&refusals));
-        let service = app
-            .clone()
-            .map_request(move |mut request: Request<Incoming>| {
-                if let Some(refusal) = refusals.next_request() {
-                    request.extensions_mut().insert(refusal);
-                }
-                request
-            });
-        let connection = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+        let service = TowerToHyperService::new(app.clone());
+        let connection = http.serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
