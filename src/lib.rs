@@ -30,7 +30,7 @@ pub use state::AppState;
 /// pipeline (`pipeline::around` lists its layers in order).
 pub fn app(state: AppState) -> Router {
     let routes = routes::router()
-        .merge(openapi::router())
+        .merge(openapi::router(state.config.max_direct_upload_bytes))
         .layer(from_fn(routes::fallback::method_not_allowed))
         .fallback(routes::fallback::not_found)
         .with_state(state.clone());

@@ -33,7 +33,7 @@ async fn run(args: Vec<String>) -> ExitCode {
             Err(message) => fail(&message),
         },
         Some("openapi") => {
-            println!("{}", image_api::openapi::document());
+            println!("{}", image_api::openapi::default_document());
             ExitCode::SUCCESS
         }
         Some("-h" | "--help" | "help") => {

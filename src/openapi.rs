@@ -2,12 +2,13 @@
 //! they exchange (routes know nothing of it). Served at `GET /openapi.json`; `docs/openapi.json` is a committed copy that a test
 //! keeps current (`image-api openapi > docs/openapi.json` rewrites it).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
+use bytes::Bytes;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{
     ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, ResponseBuilder, Schema, SchemaFormat,
@@ -191,14 +192,20 @@ impl Modify for ThumbnailSizes {
     }
 }
 
-pub fn document() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        let mut value =
-            serde_json::to_value(ApiDoc::openapi()).expect("the API description serialises");
-        fix_link_keys(&mut value);
-        serde_json::to_string_pretty(&value).expect("JSON serialises")
-    })
+/// The description of a service configured with this direct-upload limit
+/// (`MAX_DIRECT_UPLOAD_BYTES`), which it states.
+pub fn document(max_direct_upload_bytes: u64) -> String {
+    let mut value =
+        serde_json::to_value(ApiDoc::openapi()).expect("the API description serialises");
+    fix_link_keys(&mut value);
+    let size = &mut value["components"]["schemas"]["CreateUpload"]["properties"]["size"];
+    size["maximum"] = max_direct_upload_bytes.into();
+    serde_json::to_string_pretty(&value).expect("JSON serialises")
+}
+
+/// As committed in docs/openapi.json: the default configuration's.
+pub fn default_document() -> String {
+    document(crate::config::DEFAULT_MAX_DIRECT_UPLOAD_BYTES)
 }
 
 /// utoipa 5.5 writes a link's `operationId` as `operation_id`; OpenAPI only knows the former.
@@ -219,18 +226,24 @@ fn fix_link_keys(value: &mut serde_json::Value) {
     }
 }
 
-/// `GET /openapi.json`.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// `GET /openapi.json`: `document(max_direct_upload_bytes)`, written on the first request
+/// (not at a cold start that does not need it).
+pub fn router<S: Clone + Send + Sync + 'static>(max_direct_upload_bytes: u64) -> Router<S> {
+    let written = Arc::new(OnceLock::<Bytes>::new());
+    let serve = move || {
+        let document = written
+            .get_or_init(|| document(max_direct_upload_bytes).into())
+            .clone();
+        async move {
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                document,
+            )
+                .into_response()
+        }
+    };
     Router::new().route(routes::paths::OPENAPI, get(serve))
-}
-
-async fn serve() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        document(),
-    )
-        .into_response()
 }

@@ -21,6 +21,12 @@ pub fn parameters(
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(key, "a parameter name")?;
         let Some(&name) = allowed.iter().find(|&&name| name == key) else {
+            if allowed.is_empty() {
+                return Err(InputError::InvalidQuery(format!(
+                    "unknown query parameter `{}`; this request takes none",
+                    excerpt(&key)
+                )));
+            }
             return Err(InputError::InvalidQuery(format!(
                 "unknown query parameter `{}`; expected {}",
                 excerpt(&key),

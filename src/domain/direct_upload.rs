@@ -4,10 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-use serde_json::value::RawValue;
+use serde::Deserialize;
 
-use super::{FileName, ImageId, InputError, Metadata, Timestamp, excerpt, json};
+use super::json::{self, WholeNumber, required};
+use super::metadata::metadata_schema;
+use super::{FileName, ImageId, InputError, Metadata, Timestamp, text};
 
 /// S3's bounds on a multipart upload: every part but the last at least 5 MiB, at most 10,000
 /// parts, and at most 5 GiB for a single `PutObject`.
@@ -23,32 +24,28 @@ pub struct NewUpload {
     pub metadata: Metadata,
 }
 
+/// The body of `POST /uploads`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"file_name": "IMG_0042.jpg", "size": 20971520, "metadata": {"camera": "x100"}}))]
+pub struct CreateUpload {
+    #[schema(value_type = FileName, inline, required = true)]
+    file_name: Option<FileName>,
+    /// The exact number of bytes that will be sent; at most `MAX_DIRECT_UPLOAD_BYTES` (else
+    /// `413`), a setting whose value this document's `maximum` states.
+    #[schema(value_type = u64, required = true, minimum = 1)]
+    size: Option<WholeNumber>,
+    #[schema(schema_with = metadata_schema)]
+    metadata: Option<Metadata>,
+}
+
 impl NewUpload {
     /// `{"file_name": "...", "size": <bytes>, "metadata": {...}}`, with the same rules for the
     /// name and metadata as a JSON upload.
     pub fn from_json(body: &[u8], max_bytes: u64) -> Result<Self, InputError> {
-        let mut members = json::members(body)?;
-        if let Some(other) = members
-            .keys()
-            .find(|k| !matches!(k.as_str(), "file_name" | "size" | "metadata"))
-        {
-            return Err(InputError::InvalidField(format!(
-                "unknown field `{}`; expected `file_name`, `size` or `metadata`",
-                excerpt(other)
-            )));
-        }
-        let required =
-            |name: &str| InputError::MissingField(format!("the field `{name}` is required"));
-        let file_name = json::file_name(
-            members
-                .remove("file_name")
-                .ok_or_else(|| required("file_name"))?,
-        )?;
-        let size = members.remove("size").ok_or_else(|| required("size"))?;
-        let size = whole_number(size.get()).ok_or_else(|| {
-            InputError::InvalidField("`size` must be a whole number of bytes".into())
-        })?;
-        let metadata = json::metadata(members.remove("metadata"))?;
+        let request: CreateUpload = json::read(body)?;
+        let file_name = required(request.file_name, "file_name")?;
+        let WholeNumber(size) = required(request.size, "size")?;
         if size == 0 {
             return Err(InputError::EmptyContent);
         }
@@ -60,21 +57,9 @@ impl NewUpload {
         Ok(Self {
             file_name,
             size,
-            metadata,
+            metadata: request.metadata.unwrap_or_default(),
         })
     }
-}
-
-/// A JSON number that is a whole number of bytes, `185.0` included (JSON does not tell them
-/// apart, and neither does JSON Schema's `integer`).
-fn whole_number(token: &str) -> Option<u64> {
-    let number: serde_json::Number = serde_json::from_str(token).ok()?;
-    if let Some(n) = number.as_u64() {
-        return Some(n);
-    }
-    let float = number.as_f64()?;
-    // Beyond 2^53 a float no longer names one whole number.
-    (float >= 0.0 && float.fract() == 0.0 && float <= (1u64 << 53) as f64).then_some(float as u64)
 }
 
 /// How an upload's bytes are sent: one presigned `PutObject` when they fit in one part, else
@@ -126,55 +111,53 @@ impl PendingUpload {
     }
 }
 
-/// A part as the client reports it after sending it: its number and the `ETag` S3 answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A part of a completed upload, as checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletedPart {
-    #[schema(minimum = 1, maximum = 10000)]
     pub number: u32,
-    /// As S3 answered it, quotes included.
-    #[schema(
-        min_length = 1,
-        max_length = 1024,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
-    )]
     pub etag: String,
 }
 
+/// The body of `POST /uploads/{id}/complete`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteUpload {
+    /// Every part with the `ETag` S3 answered for it; may be left out for a one-part upload.
+    parts: Option<Vec<PartRequest>>,
+}
+
+/// A part as the client reports it after sending it: its number and the `ETag` S3 answered.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CompletedPart)]
+struct PartRequest {
+    #[schema(value_type = u32, required = true, minimum = 1, maximum = 10000)]
+    number: Option<WholeNumber>,
+    #[schema(schema_with = etag_schema, required = true)]
+    etag: Option<String>,
+}
+
+const MAX_ETAG_BYTES: usize = 1024;
+
+fn etag_schema() -> utoipa::openapi::schema::Object {
+    text::schema(1, Some(MAX_ETAG_BYTES))
+        .description(Some("As S3 answered it, quotes included."))
+        .build()
+}
+
 /// The body of `POST /uploads/{id}/complete`: `{"parts": [{"number", "etag"}]}`, ignored
-/// (and may be empty) for a single-part upload.
+/// (and may be empty or absent) for a single-part upload. Sorted by number.
 pub fn completed_parts(body: &[u8]) -> Result<Vec<CompletedPart>, InputError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    let mut members = json::members(body)?;
-    if let Some(other) = members.keys().find(|k| k.as_str() != "parts") {
-        return Err(InputError::InvalidField(format!(
-            "unknown field `{}`; expected `parts`",
-            excerpt(other)
-        )));
-    }
-    let Some(raw) = members.remove("parts").filter(|raw| raw.get() != "null") else {
-        return Ok(Vec::new());
-    };
-    let shape = || {
-        InputError::InvalidField(
-            "`parts` must be a list of {\"number\": 1.., \"etag\": \"...\"} objects".into(),
-        )
-    };
-    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| shape())?;
+    let request: CompleteUpload = json::read(body)?;
     let mut seen = BTreeSet::new();
-    let mut completed = Vec::with_capacity(items.len());
-    for item in items {
-        let mut members = json::members(item.get().as_bytes()).map_err(|_| shape())?;
-        let (Some(number), Some(etag)) = (members.remove("number"), members.remove("etag")) else {
-            return Err(shape());
-        };
-        if !members.is_empty() {
-            return Err(shape());
-        }
-        let number = whole_number(number.get())
-            .and_then(|n| u32::try_from(n).ok())
+    let mut completed = Vec::new();
+    for part in request.parts.unwrap_or_default() {
+        let WholeNumber(number) = required(part.number, "parts[].number")?;
+        let number = u32::try_from(number)
+            .ok()
             .filter(|n| (1..=MAX_PARTS as u32).contains(n))
             .ok_or_else(|| {
                 InputError::InvalidField(format!("part numbers run from 1 to {MAX_PARTS}"))
@@ -184,14 +167,12 @@ pub fn completed_parts(body: &[u8]) -> Result<Vec<CompletedPart>, InputError> {
                 "part numbers must be distinct; {number} is given twice"
             )));
         }
-        let etag = serde_json::from_str::<String>(etag.get())
-            .ok()
-            .filter(|e| !e.is_empty() && e.len() <= 1024 && !e.chars().any(char::is_control))
-            .ok_or_else(|| {
-                InputError::InvalidField(format!(
-                    "part {number}: `etag` must be the ETag S3 answered for it"
-                ))
-            })?;
+        let etag = required(part.etag, "parts[].etag")?;
+        if etag.is_empty() || etag.len() > MAX_ETAG_BYTES || text::has_control(&etag) {
+            return Err(InputError::InvalidField(format!(
+                "part {number}: `etag` must be the ETag S3 answered for it"
+            )));
+        }
         completed.push(CompletedPart { number, etag });
     }
     completed.sort_by_key(|part| part.number);

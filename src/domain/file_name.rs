@@ -1,11 +1,39 @@
-use super::InputError;
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use utoipa::openapi::{RefOr, Schema};
+
+use super::{InputError, text};
 
 pub const MAX_FILE_NAME_CHARS: usize = 255;
 
 /// A client's name for an image: 1–255 Unicode characters, no control characters, kept
 /// verbatim. It is only ever data (a DynamoDB attribute, a header parameter), never a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct FileName(String);
+
+impl TryFrom<String> for FileName {
+    type Error = InputError;
+
+    fn try_from(raw: String) -> Result<Self, InputError> {
+        Self::parse(raw)
+    }
+}
+
+impl utoipa::PartialSchema for FileName {
+    fn schema() -> RefOr<Schema> {
+        text::schema(1, Some(MAX_FILE_NAME_CHARS))
+            .description(Some("Any characters but control characters."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FileName {
+    fn name() -> Cow<'static, str> {
+        "FileName".into()
+    }
+}
 
 impl FileName {
     pub fn parse(raw: String) -> Result<Self, InputError> {
@@ -15,7 +43,7 @@ impl FileName {
                 "`file_name` must be 1 to {MAX_FILE_NAME_CHARS} characters long, got {chars}"
             )));
         }
-        if raw.chars().any(char::is_control) {
+        if text::has_control(&raw) {
             return Err(InputError::InvalidField(
                 "`file_name` must not contain control characters".into(),
             ));

@@ -1,8 +1,9 @@
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::InputError;
+use super::json::UniqueMap;
+use super::{InputError, text};
 
 pub const MAX_METADATA_ENTRIES: usize = 32;
 pub const MAX_METADATA_KEY_CHARS: usize = 128;
@@ -11,9 +12,35 @@ pub const MAX_METADATA_KEY_CHARS: usize = 128;
 pub const MAX_METADATA_BYTES: usize = 8 * 1024;
 
 /// Free-form string pairs a client attaches to an image.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Metadata(BTreeMap<String, String>);
+pub struct Metadata(#[serde(deserialize_with = "parse_unique")] BTreeMap<String, String>);
+
+fn parse_unique<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    let UniqueMap(entries) = UniqueMap::deserialize(deserializer)?;
+    Metadata::parse(entries)
+        .map(|metadata| metadata.0)
+        .map_err(serde::de::Error::custom)
+}
+
+/// What JSON Schema can say of metadata; the one rule it cannot (a bound on the bytes of
+/// all keys and values together) is in the description.
+pub fn metadata_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(format!(
+            "Free-form string pairs: at most {MAX_METADATA_ENTRIES} entries, keys 1 to \
+             {MAX_METADATA_KEY_CHARS} characters, keys and values at most \
+             {MAX_METADATA_BYTES} bytes of UTF-8 in all, no control characters."
+        )))
+        .property_names(Some(text::schema(1, Some(MAX_METADATA_KEY_CHARS)).build()))
+        .additional_properties(Some(text::schema(0, None)))
+        .max_properties(Some(MAX_METADATA_ENTRIES))
+        .build()
+}
 
 impl Metadata {
     pub fn parse(entries: BTreeMap<String, String>) -> Result<Self, InputError> {
@@ -32,7 +59,7 @@ impl Metadata {
                     "keys must be 1 to {MAX_METADATA_KEY_CHARS} characters long"
                 ));
             }
-            if key.chars().chain(value.chars()).any(char::is_control) {
+            if text::has_control(key) || text::has_control(value) {
                 return invalid("keys and values must not contain control characters".into());
             }
             bytes += key.len() + value.len();

@@ -10,18 +10,21 @@ mod listing;
 mod metadata;
 mod page_token;
 mod record;
+mod text;
 mod timestamp;
 mod upload;
 
 pub use direct_upload::{
-    CompletedPart, MAX_SINGLE_PUT_BYTES, MIN_PART_BYTES, NewUpload, PartPlan, PendingUpload,
-    completed_parts,
+    CompleteUpload, CompletedPart, CreateUpload, MAX_SINGLE_PUT_BYTES, MIN_PART_BYTES, NewUpload,
+    PartPlan, PendingUpload, completed_parts,
 };
 pub use error::InputError;
 pub use file_name::{FileName, MAX_FILE_NAME_CHARS};
 pub use id::ImageId;
 pub use listing::{DEFAULT_PAGE_SIZE, ListQuery, MAX_PAGE_SIZE, RawListQuery};
-pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata};
+pub use metadata::{
+    MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, metadata_schema,
+};
 pub use page_token::PageToken;
 pub use record::ImageRecord;
 pub use timestamp::{SortKey, Timestamp};
@@ -34,6 +37,5 @@ pub(crate) fn excerpt(raw: &str) -> String {
 /// Faulted upload bodies, for the tests of every path an upload body takes.
 #[cfg(test)]
 pub(crate) use upload::tests as upload_bodies;
-pub use upload::{
-    NewImage, PIXEL_PNG_BASE64, UploadRequest, inspect, json_body_limit, metadata_schema,
-};
+pub use text::NO_CONTROL_CHARACTERS;
+pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, inspect, json_body_limit};

@@ -25,7 +25,7 @@ pub struct ImageRecord {
     #[serde(serialize_with = "display")]
     #[schema(value_type = String, format = DateTime, example = "2026-11-24T23:45:24.123Z")]
     pub created_at: Timestamp,
-    #[schema(schema_with = super::upload::metadata_schema)]
+    #[schema(schema_with = super::metadata::metadata_schema)]
     pub metadata: Metadata,
     /// As displayed, after the EXIF orientation; absent on records written before the API
     /// read them (see the README).

@@ -1,14 +1,11 @@
-use std::collections::BTreeMap;
-
 use base64::engine::general_purpose::STANDARD;
 use base64::{DecodeSliceError, Engine};
 use bytes::Bytes;
-use serde_json::value::RawValue;
+use serde::Deserialize;
 
-use super::{
-    FileName, MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, excerpt,
-};
-use super::{InputError, json};
+use super::json::{self, Text, required};
+use super::metadata::metadata_schema;
+use super::{FileName, InputError, Metadata};
 use crate::dimensions::{self, Dimensions};
 use crate::media::MediaType;
 
@@ -18,61 +15,26 @@ const JSON_OVERHEAD_BYTES: usize = 64 * 1024;
 
 /// A JSON upload: the image as base64, its name and optional metadata. Each member at most
 /// once; no other members.
-// For the API document only (`NewImage::from_json` reads bodies): serde's
-// `deny_unknown_fields` is what tells utoipa to write `additionalProperties: false`.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"file_name": "pixel.png", "content": PIXEL_PNG_BASE64, "metadata": {"camera": "x100"}}))]
-#[allow(dead_code)]
-pub struct UploadRequest {
-    /// Any characters but control characters.
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    file_name: String,
+pub struct UploadRequest<'a> {
+    #[schema(value_type = FileName, inline, required = true)]
+    file_name: Option<FileName>,
     /// Standard base64 (RFC 4648, padded, canonical) of the image bytes, which must be one of
     /// the supported image types (else `415`) within `MAX_UPLOAD_BYTES` (else `413`).
+    #[serde(borrow)]
     #[schema(
+        value_type = String,
+        required = true,
         content_encoding = "base64",
         min_length = 4,
         pattern = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)$"
     )]
-    content: String,
+    content: Option<Text<'a>>,
     #[schema(schema_with = metadata_schema)]
-    metadata: Option<BTreeMap<String, String>>,
+    metadata: Option<Metadata>,
 }
-
-/// What JSON Schema can say of metadata; the one rule it cannot (a bound on the bytes of
-/// all keys and values together) is in the description.
-pub fn metadata_schema() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-    let text = |max: Option<usize>| {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(NO_CONTROL_CHARACTERS))
-            .max_length(max)
-    };
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(format!(
-            "Free-form string pairs: at most {MAX_METADATA_ENTRIES} entries, keys 1 to \
-             {MAX_METADATA_KEY_CHARS} characters, keys and values at most \
-             {MAX_METADATA_BYTES} bytes of UTF-8 in all, no control characters."
-        )))
-        .property_names(Some(
-            text(Some(MAX_METADATA_KEY_CHARS))
-                .min_length(Some(1))
-                .build(),
-        ))
-        .additional_properties(Some(text(None)))
-        .max_properties(Some(MAX_METADATA_ENTRIES))
-        .build()
-}
-
-/// A JSON Schema pattern (ECMA-262) for text without control characters (`char::is_control`).
-pub const NO_CONTROL_CHARACTERS: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 
 /// A 1×1 PNG, for examples.
 pub const PIXEL_PNG_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg==";
@@ -110,36 +72,16 @@ pub fn json_body_limit(max_bytes: usize) -> usize {
 
 impl NewImage {
     /// `{"file_name": "...", "content": "<base64>", "metadata": {...}}`, in three steps a
-    /// reviewer can check apart: serde_json reads the object (the `content` string stays
-    /// borrowed from the body unless it holds an escape); the base64 text, unescaped, is
-    /// decoded whole by the strict standard decoder into one buffer of exactly the decoded
-    /// size; then the bytes are judged like a raw upload's. docs/design-decisions.md says why
-    /// there is no faster path.
+    /// reviewer can check apart: serde reads the object (the `content` string stays borrowed
+    /// from the body unless it holds an escape); the base64 text is decoded whole by the
+    /// strict standard decoder into one buffer of exactly the decoded size; then the bytes are
+    /// judged like a raw upload's. docs/design-decisions.md says why there is no faster path.
     pub fn from_json(body: &[u8], max_bytes: usize, max_pixels: u64) -> Result<Self, InputError> {
-        let members = json::members(body)?;
-        let mut fields = Fields::default();
-        for (key, value) in members {
-            match key.as_str() {
-                "file_name" => fields.file_name = Some(value),
-                "content" => fields.content = Some(value),
-                "metadata" => fields.metadata = Some(value),
-                other => {
-                    return Err(InputError::InvalidField(format!(
-                        "unknown field `{}`; expected `file_name`, `content` or `metadata`",
-                        excerpt(other)
-                    )));
-                }
-            }
-        }
-        let file_name = fields
-            .file_name
-            .ok_or_else(|| InputError::MissingField("the field `file_name` is required".into()))?;
-        let file_name = json::file_name(file_name)?;
-        let metadata = json::metadata(fields.metadata)?;
-        let content = fields
-            .content
-            .ok_or_else(|| InputError::MissingField("the field `content` is required".into()))?;
-        let content = decode_base64(&string_text(content)?)?;
+        let request: UploadRequest = json::read(body)?;
+        let file_name = required(request.file_name, "file_name")?;
+        let Text(content) = required(request.content, "content")?;
+        let content = decode_base64(&content)?;
+        let metadata = request.metadata.unwrap_or_default();
         Self::new(file_name, content, metadata, max_bytes, max_pixels)
     }
 
@@ -188,30 +130,6 @@ impl NewImage {
     }
 }
 
-#[derive(Default)]
-struct Fields<'a> {
-    file_name: Option<&'a RawValue>,
-    content: Option<&'a RawValue>,
-    metadata: Option<&'a RawValue>,
-}
-
-/// The text of a string member, borrowed from the body when it holds no escape (serde_json
-/// has validated the token, so its text is what lies between the quotes), else unescaped.
-fn string_text(raw: &RawValue) -> Result<std::borrow::Cow<'_, str>, InputError> {
-    let token = raw.get();
-    let not_a_string = || InputError::InvalidField("`content` must be a base64 string".into());
-    let inner = token
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .ok_or_else(not_a_string)?;
-    if !inner.contains('\\') {
-        return Ok(inner.into());
-    }
-    serde_json::from_str::<String>(token)
-        .map(Into::into)
-        .map_err(|_| not_a_string())
-}
-
 /// Strict standard base64 of the whole text, into a buffer of exactly the decoded size.
 fn decode_base64(text: &str) -> Result<Bytes, InputError> {
     let invalid = |error: base64::DecodeError| InputError::InvalidBase64(error.to_string());
@@ -233,6 +151,8 @@ fn decode_base64(text: &str) -> Result<Bytes, InputError> {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::borrow::Cow;
+
     use proptest::prelude::*;
 
     use super::*;
@@ -275,6 +195,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn content_is_borrowed_from_the_body_unless_escaped() {
+        let plain = envelope(b"iVBORw0K");
+        let request: UploadRequest = json::read(&plain).unwrap();
+        assert!(matches!(request.content, Some(Text(Cow::Borrowed("iVBORw0K")))));
+        let escaped = envelope(b"iVBOR\\/w0K");
+        let request: UploadRequest = json::read(&escaped).unwrap();
+        assert!(matches!(request.content, Some(Text(Cow::Owned(text))) if text == "iVBOR/w0K"));
+    }
+
+    #[test]
+    fn a_detail_names_the_member_at_fault() {
+        let png = STANDARD.encode(PNG);
+        for (body, member) in [
+            (serde_json::json!({"file_name": 7, "content": png}), "`file_name`"),
+            (serde_json::json!({"file_name": "a", "content": png, "metadata": {"k": 1}}), "`metadata.k`"),
+            (serde_json::json!({"file_name": "a", "content": [png]}), "`content`"),
+        ] {
+            match json(body) {
+                Err(InputError::InvalidField(detail)) => assert!(detail.starts_with(member), "{detail}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn a_repeated_member_is_invalid_json() {
         let png = STANDARD.encode(PNG);
         for body in [
@@ -295,12 +240,12 @@ pub(crate) mod tests {
                 "{body}"
             );
         }
-        // A syntax error after the repeat is still reported as one (the same code either way).
+        // A syntax error after the repeat: the same code either way.
         let body = format!(r#"{{"content": "{png}", "content": "{png}", }}"#);
-        match NewImage::from_json(body.as_bytes(), 1024, u64::MAX) {
-            Err(InputError::InvalidJson(detail)) => assert!(!detail.contains("more than once")),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            code(NewImage::from_json(body.as_bytes(), 1024, u64::MAX)),
+            "invalid_json"
+        );
     }
 
     #[test]

@@ -185,10 +185,6 @@ pub async fn content(
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
     headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
         header::CONTENT_DISPOSITION,
         content_disposition(record.file_name.as_str()),
     );

@@ -4,7 +4,7 @@ use axum::http::Uri;
 use serde::Serialize;
 
 use super::paths;
-use crate::domain::{ImageRecord, ListQuery, RawListQuery};
+use crate::domain::{FileName, ImageRecord, ListQuery, RawListQuery};
 use crate::error::ApiError;
 use crate::query_string;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ pub struct ListResponse {
     operation_id = "list_images",
     tag = "images",
     params(
-        ("file_name" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", description = "Exact file name"),
+        ("file_name" = inline(Option<FileName>), Query, description = "Exact file name"),
         ("created_after" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly after"),
         ("created_before" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly before"),
         ("limit" = Option<u8>, Query, minimum = 1, maximum = 100, description = "Page size, 1 to 100, default 50"),

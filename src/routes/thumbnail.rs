@@ -93,9 +93,5 @@ pub async fn thumbnail(
         HeaderValue::from_static(media.as_str()),
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     Ok((headers, bytes).into_response())
 }

@@ -6,7 +6,7 @@ use axum::response::IntoResponse;
 
 use super::body::read_body;
 use super::paths;
-use crate::domain::{ImageRecord, NewImage, UploadRequest, json_body_limit};
+use crate::domain::{FileName, ImageRecord, NewImage, UploadRequest, json_body_limit};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
 use crate::state::AppState;
@@ -17,8 +17,8 @@ use crate::state::AppState;
     path = paths::IMAGES,
     operation_id = "upload_image",
     tag = "images",
-    params(("file_name" = Option<String>, Query, min_length = 1, max_length = 255, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
-        description = "Required for a raw upload (else `400 missing_field`), ignored for a JSON one")),
+    params(("file_name" = inline(Option<FileName>), Query,
+        description = "Required for a raw upload (else `400 missing_field`). A JSON upload takes no query parameters (else `400 invalid_query`)")),
     request_body(
         description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type). The bytes must be a PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC/HEIF image (else `415`) of at most `MAX_UPLOAD_BYTES` (else `413`), a limit set by configuration",
         content(
@@ -49,6 +49,7 @@ pub async fn upload(
     let max = state.config.max_upload_bytes;
     let pause = state.config.client_timeout;
     let image = if is_json(&headers) {
+        query_string::parameters(uri.query(), &[])?;
         let bytes = read_body(body, &headers, json_body_limit(max), max, pause).await?;
         NewImage::from_json(&bytes, max, state.config.max_pixels)?
     } else {

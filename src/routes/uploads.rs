@@ -10,33 +10,15 @@ use serde::Serialize;
 
 use super::body::read_body;
 use super::paths;
-use crate::domain::{CompletedPart, ImageId, ImageRecord, NewUpload, completed_parts};
+use crate::domain::{
+    CompleteUpload, CreateUpload, ImageId, ImageRecord, NewUpload, completed_parts,
+};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use crate::storage::{Completion, PresignedPart};
 
 /// A plan's body, and a completion's: small JSON documents.
 const BODY_LIMIT: usize = 64 * 1024;
-
-/// The body of `POST /uploads`, for the API description (`NewUpload::from_json` reads it).
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"file_name": "IMG_0042.jpg", "size": 20971520, "metadata": {"camera": "x100"}}))]
-#[allow(dead_code)]
-pub struct CreateUpload {
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
-    )]
-    file_name: String,
-    /// The exact number of bytes that will be sent; at most `MAX_DIRECT_UPLOAD_BYTES`, a
-    /// setting of at most 5 GiB (else `413`).
-    #[schema(minimum = 1, maximum = 5368709120_u64)]
-    size: u64,
-    #[schema(schema_with = crate::domain::metadata_schema)]
-    metadata: Option<std::collections::BTreeMap<String, String>>,
-}
 
 /// A planned upload: send each part, then complete.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -53,15 +35,6 @@ pub struct UploadPlan {
     /// In order. `PUT` each part's bytes to its `url` with exactly its `headers`, and keep the
     /// `ETag` of each answer for `complete`.
     parts: Vec<PresignedPart>,
-}
-
-/// The body of `POST /uploads/{id}/complete`, for the API description.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct CompleteUpload {
-    /// Every part with the `ETag` S3 answered for it; may be left out for a one-part upload.
-    parts: Option<Vec<CompletedPart>>,
 }
 
 #[utoipa::path(

@@ -282,7 +282,26 @@ async fn raw_upload_queries_are_strict() {
     }
     let listing = app.get("/images?file_name=%C3").await;
     assert_problem(listing, 400, "invalid_query").await;
-    assert!(app.object_ids().await.is_empty());
+    // A JSON upload takes its name from the body and no query parameter at all.
+    let body = serde_json::json!({"file_name": "a.png", "content": base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        png(10),
+    )});
+    for query in ["?file_name=b.png", "?x=1", "?"] {
+        let response = app
+            .http
+            .post(app.url(&format!("/images{query}")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        if query == "?" {
+            assert_eq!(response.status(), 201, "an empty query is none");
+            continue;
+        }
+        assert_problem(response, 400, "invalid_query").await;
+    }
+    assert_eq!(app.object_ids().await.len(), 1);
     let fine = app
         .upload_raw("?file_name=caf%C3%A9.png", "image/png", png(10))
         .await;

@@ -49,7 +49,7 @@ async fn the_served_description_is_the_committed_one() {
 /// server's own answer to a value just past it.
 #[tokio::test]
 async fn the_description_states_the_rules_the_server_enforces() {
-    let document: serde_json::Value = serde_json::from_str(image_api::openapi::document()).unwrap();
+    let document: serde_json::Value = serde_json::from_str(&image_api::openapi::default_document()).unwrap();
     let upload = &document["components"]["schemas"]["UploadRequest"];
     assert_eq!(upload["additionalProperties"], false);
     let metadata = &upload["properties"]["metadata"];
@@ -100,4 +100,23 @@ async fn the_description_states_the_rules_the_server_enforces() {
     crate::helpers::assert_problem(app.get("/images?limit=101").await, 400, "invalid_query").await;
     crate::helpers::assert_problem(app.get("/images?next_token=a!").await, 400, "invalid_token")
         .await;
+}
+
+/// The served document states this deployment's direct-upload limit, not S3's ceiling.
+#[tokio::test]
+async fn the_served_description_states_the_configured_direct_upload_limit() {
+    let app = spawn_app_at(
+        "http://127.0.0.1:9",
+        &[("MAX_DIRECT_UPLOAD_BYTES", "10485760")],
+    )
+    .await;
+    let served: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let size = &served["components"]["schemas"]["CreateUpload"]["properties"]["size"];
+    assert_eq!(size["maximum"], 10_485_760, "{size}");
+    let committed = &image_api::openapi::default_document();
+    let committed: serde_json::Value = serde_json::from_str(committed).unwrap();
+    assert_eq!(
+        committed["components"]["schemas"]["CreateUpload"]["properties"]["size"]["maximum"],
+        image_api::config::DEFAULT_MAX_DIRECT_UPLOAD_BYTES
+    );
 }
