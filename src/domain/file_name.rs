@@ -40,12 +40,12 @@ impl FileName {
         let chars = raw.chars().count();
         if chars == 0 || chars > MAX_FILE_NAME_CHARS {
             return Err(InputError::InvalidField(format!(
-                "`file_name` must be 1 to {MAX_FILE_NAME_CHARS} characters long, got {chars}"
+                "a file name must be 1 to {MAX_FILE_NAME_CHARS} characters long, got {chars}"
             )));
         }
         if text::has_control(&raw) {
             return Err(InputError::InvalidField(
-                "`file_name` must not contain control characters".into(),
+                "a file name must not contain control characters".into(),
             ));
         }
         Ok(Self(raw))

@@ -44,7 +44,8 @@ pub fn metadata_schema() -> utoipa::openapi::schema::Object {
 
 impl Metadata {
     pub fn parse(entries: BTreeMap<String, String>) -> Result<Self, InputError> {
-        let invalid = |why: String| Err(InputError::InvalidField(format!("`metadata` {why}")));
+        // The caller's detail names the member (`json::read` puts its path first).
+        let invalid = |why: String| Err(InputError::InvalidField(why));
         if entries.len() > MAX_METADATA_ENTRIES {
             return invalid(format!(
                 "may have at most {MAX_METADATA_ENTRIES} entries, got {}",

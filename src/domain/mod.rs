@@ -34,8 +34,8 @@ pub(crate) fn excerpt(raw: &str) -> String {
     raw.chars().take(64).collect()
 }
 
+pub use text::NO_CONTROL_CHARACTERS;
 /// Faulted upload bodies, for the tests of every path an upload body takes.
 #[cfg(test)]
 pub(crate) use upload::tests as upload_bodies;
-pub use text::NO_CONTROL_CHARACTERS;
 pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, inspect, json_body_limit};

@@ -198,7 +198,10 @@ pub(crate) mod tests {
     fn content_is_borrowed_from_the_body_unless_escaped() {
         let plain = envelope(b"iVBORw0K");
         let request: UploadRequest = json::read(&plain).unwrap();
-        assert!(matches!(request.content, Some(Text(Cow::Borrowed("iVBORw0K")))));
+        assert!(matches!(
+            request.content,
+            Some(Text(Cow::Borrowed("iVBORw0K")))
+        ));
         let escaped = envelope(b"iVBOR\\/w0K");
         let request: UploadRequest = json::read(&escaped).unwrap();
         assert!(matches!(request.content, Some(Text(Cow::Owned(text))) if text == "iVBOR/w0K"));
@@ -208,12 +211,23 @@ pub(crate) mod tests {
     fn a_detail_names_the_member_at_fault() {
         let png = STANDARD.encode(PNG);
         for (body, member) in [
-            (serde_json::json!({"file_name": 7, "content": png}), "`file_name`"),
-            (serde_json::json!({"file_name": "a", "content": png, "metadata": {"k": 1}}), "`metadata.k`"),
-            (serde_json::json!({"file_name": "a", "content": [png]}), "`content`"),
+            (
+                serde_json::json!({"file_name": 7, "content": png}),
+                "`file_name`",
+            ),
+            (
+                serde_json::json!({"file_name": "a", "content": png, "metadata": {"k": 1}}),
+                "`metadata.k`",
+            ),
+            (
+                serde_json::json!({"file_name": "a", "content": [png]}),
+                "`content`",
+            ),
         ] {
             match json(body) {
-                Err(InputError::InvalidField(detail)) => assert!(detail.starts_with(member), "{detail}"),
+                Err(InputError::InvalidField(detail)) => {
+                    assert!(detail.starts_with(member), "{detail}")
+                }
                 other => panic!("{other:?}"),
             }
         }

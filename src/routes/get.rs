@@ -76,7 +76,7 @@ pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Respons
         })
         .into_response());
     }
-    let Some(bytes) = state.store.bytes(id).await? else {
+    let Some(bytes) = state.store.read(id).await? else {
         tracing::warn!(%id, "record without object");
         return Err(ApiError::not_found_image());
     };
@@ -175,7 +175,7 @@ pub async fn content(
         return Ok((StatusCode::TEMPORARY_REDIRECT, headers).into_response());
     }
 
-    let Some(stream) = state.store.content(id).await? else {
+    let Some(stream) = state.store.stream(id).await? else {
         tracing::warn!(%id, "record without object");
         return Err(ApiError::not_found_image());
     };

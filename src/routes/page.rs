@@ -19,7 +19,7 @@ const ICON: &str = include_str!("../../web/icon.svg");
 pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
     // Signed locally each time (no request leaves): the page is loaded rarely, and the
     // origin belongs to this state's store, not to the process.
-    let storage = state.store.objects().presigned_origin().await?;
+    let storage = state.store.presigned_origin().await?;
     let policy = content_security_policy(&storage);
     let html = INDEX.replace(
         "{{MAX_UPLOAD_BYTES}}",

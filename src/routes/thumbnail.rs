@@ -65,7 +65,7 @@ pub async fn thumbnail(
     let (bytes, media) = match state.store.thumbnail(id, size).await? {
         Some(stored) => stored,
         None => {
-            let Some(original) = state.store.bytes(id).await? else {
+            let Some(original) = state.store.read(id).await? else {
                 tracing::warn!(%id, "record without object");
                 return Err(ApiError::not_found_image());
             };
@@ -79,7 +79,7 @@ pub async fn thumbnail(
             let bytes = Bytes::from(made.bytes);
             if let Err(error) = state
                 .store
-                .keep_thumbnail(id, size, bytes.clone(), made.media)
+                .save_thumbnail(id, size, bytes.clone(), made.media)
                 .await
             {
                 // Served anyway; the next request makes it again.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::body::read_body;
 use super::paths;
 use crate::domain::{
-    CompleteUpload, CreateUpload, ImageId, ImageRecord, NewUpload, completed_parts,
+    CompleteUpload, CreateUpload, ImageId, ImageRecord, NewUpload, completed_parts, inspect,
 };
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -110,7 +110,8 @@ pub async fn complete(
     let body = read_body(body, &headers, BODY_LIMIT, BODY_LIMIT, timeout).await?;
     let parts = completed_parts(&body)?;
     let max_pixels = state.config.max_pixels;
-    let (status, record) = match state.store.complete_upload(id, parts, max_pixels).await? {
+    let judge = move |head: &[u8]| inspect(head, max_pixels);
+    let (status, record) = match state.store.complete_upload(id, parts, judge).await? {
         Completion::Created(record) => (StatusCode::CREATED, record),
         Completion::Already(record) => (StatusCode::OK, record),
     };

@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::lambda_event::ApiEvent;
-use crate::pipeline::{MAX_HEADER_FIELDS, MAX_HEAD_BYTES};
+use crate::pipeline::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS};
 
 /// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {

@@ -24,11 +24,10 @@ use tracing::Instrument;
 pub use catalog::{Catalog, Page, Removal, Stored, schema};
 pub use errors::{BoxError, StorageError};
 pub use objects::{AssembleError, Listing, Objects, PresignedPart};
-pub use uploads::{Completion, Ticket, UploadError};
+pub use uploads::{Completion, Judge, Ticket, UploadError};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery};
 use crate::media::MediaType;
-use crate::thumbnail;
 
 #[derive(Clone)]
 pub struct ImageStore {
@@ -108,8 +107,8 @@ impl ImageStore {
         self.objects.thumbnail(id, size).await
     }
 
-    /// Keeps a thumbnail for the next request. The image's delete removes it.
-    pub async fn keep_thumbnail(
+    /// Saves a thumbnail for the next request. The image's delete removes it.
+    pub async fn save_thumbnail(
         &self,
         id: ImageId,
         size: u32,
@@ -119,9 +118,9 @@ impl ImageStore {
         self.objects.put_thumbnail(id, size, bytes, media).await
     }
 
-    /// The bytes, whole; `None` if there is no object.
-    pub async fn bytes(&self, id: ImageId) -> Result<Option<Bytes>, StorageError> {
-        self.objects.get(id).await
+    /// The bytes, whole in memory; `None` if there is no object.
+    pub async fn read(&self, id: ImageId) -> Result<Option<Bytes>, StorageError> {
+        self.objects.read(id).await
     }
 
     /// A presigned URL of an image's bytes, answered with its type and `disposition`.
@@ -136,8 +135,14 @@ impl ImageStore {
             .await
     }
 
-    /// The object's byte stream, for records already looked up.
-    pub async fn content(&self, id: ImageId) -> Result<Option<ByteStream>, StorageError> {
+    /// Where presigned URLs point (`scheme://host[:port]`), for the page's
+    /// Content-Security-Policy.
+    pub async fn presigned_origin(&self) -> Result<String, StorageError> {
+        self.objects.presigned_origin().await
+    }
+
+    /// The bytes as they arrive from S3, for records already looked up.
+    pub async fn stream(&self, id: ImageId) -> Result<Option<ByteStream>, StorageError> {
         self.objects.stream(id).await
     }
 
@@ -152,10 +157,7 @@ impl ImageStore {
                 Removal::Pending => Ok(false),
                 removal => {
                     store.objects.delete(id).await?;
-                    store
-                        .objects
-                        .delete_thumbnails(id, &thumbnail::SIZES)
-                        .await?;
+                    store.objects.delete_thumbnails(id).await?;
                     Ok(removal == Removal::Removed)
                 }
             }

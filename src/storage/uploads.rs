@@ -10,10 +10,22 @@
 use std::time::Duration;
 
 use super::{AssembleError, ImageStore, PresignedPart, StorageError, Stored};
+use crate::dimensions::Dimensions;
 use crate::domain::{
     CompletedPart, ImageId, ImageRecord, InputError, NewUpload, PartPlan, PendingUpload, Timestamp,
-    inspect,
 };
+use crate::media::MediaType;
+
+/// The caller's judgement of an upload's first bytes (`HEAD_BYTES` of them): its type and
+/// displayed size, or why it is refused.
+pub trait Judge:
+    FnOnce(&[u8]) -> Result<(MediaType, Dimensions), InputError> + Send + 'static
+{
+}
+impl<F> Judge for F where
+    F: FnOnce(&[u8]) -> Result<(MediaType, Dimensions), InputError> + Send + 'static
+{
+}
 
 /// Enough of the first bytes for the type and the header with the dimensions: camera files put
 /// them before the preview images they carry.
@@ -128,16 +140,17 @@ impl ImageStore {
         Ok(parts)
     }
 
-    /// Makes the image of a finished upload. Runs to its end even if the caller goes away.
+    /// Makes the image of a finished upload whose first bytes `judge` accepts (else they are
+    /// deleted). Runs to its end even if the caller goes away.
     pub async fn complete_upload(
         &self,
         id: ImageId,
         parts: Vec<CompletedPart>,
-        max_pixels: u64,
+        judge: impl Judge,
     ) -> Result<Completion, UploadError> {
         let store = self.clone();
         self.run_to_end("upload completion", id, async move {
-            store.complete_now(id, parts, max_pixels).await
+            store.complete_now(id, parts, judge).await
         })
         .await
     }
@@ -146,7 +159,7 @@ impl ImageStore {
         &self,
         id: ImageId,
         parts: Vec<CompletedPart>,
-        max_pixels: u64,
+        judge: impl Judge,
     ) -> Result<Completion, UploadError> {
         let upload = match self.catalog.get_stored(id).await? {
             None => return Err(UploadError::NotFound),
@@ -187,8 +200,11 @@ impl ImageStore {
                 upload.size
             )));
         }
-        let head = self.objects.head_bytes(id, HEAD_BYTES).await?;
-        let (media, dimensions) = match inspect(&head, max_pixels) {
+        // Gone since `size` saw it: only a racing abort deletes it, and that forgot the upload.
+        let Some(head) = self.objects.read_head(id, HEAD_BYTES).await? else {
+            return Err(UploadError::NotFound);
+        };
+        let (media, dimensions) = match judge(&head) {
             Ok(found) => found,
             Err(refused) => {
                 self.discard(&upload).await?;
@@ -196,7 +212,7 @@ impl ImageStore {
             }
         };
 
-        self.objects.keep(id).await?;
+        self.objects.drop_pending_tag(id).await?;
         let record = ImageRecord {
             id,
             file_name: upload.file_name,

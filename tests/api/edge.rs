@@ -371,13 +371,22 @@ async fn heads_hyper_cannot_parse_get_its_bare_answer() {
         (b"GET /im ages HTTP/1.1\r\nhost: t\r\n\r\n", Some(400)),
         (b"GET /images HTTP/1.1\r\nbad header: v\r\n\r\n", Some(400)),
         (b"GET /images HTTP/1.1\r\nx: a\x01b\r\n\r\n", Some(400)),
-        (b"POST /images HTTP/1.1\r\ncontent-length: 12a\r\n\r\n", Some(400)),
-        (b"POST /images HTTP/1.1\r\ncontent-length: -1\r\n\r\n", Some(400)),
+        (
+            b"POST /images HTTP/1.1\r\ncontent-length: 12a\r\n\r\n",
+            Some(400),
+        ),
+        (
+            b"POST /images HTTP/1.1\r\ncontent-length: -1\r\n\r\n",
+            Some(400),
+        ),
         (
             b"POST /images HTTP/1.1\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nabcde",
             Some(400),
         ),
-        (b"POST /images HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n", Some(400)),
+        (
+            b"POST /images HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n",
+            Some(400),
+        ),
         (
             b"POST /images HTTP/1.1\r\ncontent-length: 18446744073709551615\r\n\r\n",
             Some(431),
@@ -389,7 +398,10 @@ async fn heads_hyper_cannot_parse_get_its_bare_answer() {
         let shown = String::from_utf8_lossy(bytes).into_owned();
         let answers = exchange(&app, bytes).await;
         assert_eq!(
-            answers.iter().map(|answer| answer.status).collect::<Vec<_>>(),
+            answers
+                .iter()
+                .map(|answer| answer.status)
+                .collect::<Vec<_>>(),
             Vec::from_iter(status),
             "{shown:?}"
         );

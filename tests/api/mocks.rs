@@ -333,11 +333,30 @@ async fn failing_delete_object_is_finished_by_a_repeat() {
     let object_deleted = mock!(aws_sdk_s3::Client::delete_object)
         .match_requests(|req| req.key() == Some(&format!("images/{ID}")))
         .then_output(|| DeleteObjectOutput::builder().build());
-    let thumbnails_deleted = mock!(aws_sdk_s3::Client::delete_objects).then_output(|| {
-        aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput::builder().build()
-    });
+    // Whatever thumbnails lie under the image's prefix are deleted.
+    let thumbnails_listed = mock!(aws_sdk_s3::Client::list_objects_v2)
+        .match_requests(|req| req.prefix() == Some(&format!("thumbnails/{ID}/")))
+        .then_output(|| {
+            aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output::builder()
+                .contents(
+                    aws_sdk_s3::types::Object::builder()
+                        .key(format!("thumbnails/{ID}/256"))
+                        .build(),
+                )
+                .build()
+        });
+    let thumbnails_deleted = mock!(aws_sdk_s3::Client::delete_objects)
+        .match_requests(|req| {
+            req.delete().is_some_and(|batch| {
+                batch.objects().len() == 1
+                    && batch.objects()[0].key() == format!("thumbnails/{ID}/256")
+            })
+        })
+        .then_output(|| {
+            aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput::builder().build()
+        });
     let (status, body) = call(
-        s3(&[&object_deleted, &thumbnails_deleted]),
+        s3(&[&object_deleted, &thumbnails_listed, &thumbnails_deleted]),
         dynamodb(&[&record_gone]),
         delete(),
     )

@@ -49,7 +49,8 @@ async fn the_served_description_is_the_committed_one() {
 /// server's own answer to a value just past it.
 #[tokio::test]
 async fn the_description_states_the_rules_the_server_enforces() {
-    let document: serde_json::Value = serde_json::from_str(&image_api::openapi::default_document()).unwrap();
+    let document: serde_json::Value =
+        serde_json::from_str(&image_api::openapi::default_document()).unwrap();
     let upload = &document["components"]["schemas"]["UploadRequest"];
     assert_eq!(upload["additionalProperties"], false);
     let metadata = &upload["properties"]["metadata"];

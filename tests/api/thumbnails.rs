@@ -180,7 +180,15 @@ async fn thumbnails_are_fitted_stripped_kept_and_cached() {
     let (_, thumb, _) = thumbnail(&app, &small, 1024).await;
     assert_eq!((thumb.width(), thumb.height()), (40, 30));
 
-    // Deleting the image deletes its thumbnails.
+    // Deleting the image deletes its thumbnails, of sizes no longer offered too.
+    app.s3
+        .put_object()
+        .bucket(&app.bucket)
+        .key(format!("thumbnails/{id}/999"))
+        .body(b"old".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(app.delete(&id).await.status(), StatusCode::NO_CONTENT);
     let listed = app
         .s3

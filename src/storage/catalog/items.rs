@@ -1,0 +1,223 @@
+//! How records and pending uploads are written as DynamoDB items, and read back.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{StorageError, Stored};
+use crate::domain::{FileName, ImageId, ImageRecord, Metadata, PartPlan, PendingUpload, Timestamp};
+use crate::media::MediaType;
+use schema::*;
+
+/// Attribute and index names; `setup-localstack.sh` and `template.yaml` create the same.
+pub mod schema {
+    pub const ID: &str = "id";
+    pub const FILE_NAME: &str = "file_name";
+    pub const CONTENT_TYPE: &str = "content_type";
+    pub const SIZE: &str = "size";
+    /// Displayed dimensions; absent on records written before they were read.
+    pub const WIDTH: &str = "width";
+    pub const HEIGHT: &str = "height";
+    pub const CREATED_AT: &str = "created_at";
+    pub const METADATA: &str = "metadata";
+    /// `{created_at}#{id}`: sort key of both indexes.
+    pub const CREATED_KEY: &str = "created_key";
+    /// Partition key of the unfiltered listing index; one value today (see the README).
+    pub const SHARD: &str = "shard";
+    pub const SHARD_VALUE: &str = "all";
+    pub const BY_CREATED_INDEX: &str = "by_created";
+    pub const BY_FILE_NAME_INDEX: &str = "by_file_name";
+    /// Present only on a pending direct upload (`"pending"`), which shares the image's `id`:
+    /// without `shard` and `created_key` it is in neither index, so no listing sees it.
+    pub const STATE: &str = "state";
+    pub const PENDING: &str = "pending";
+    pub const PART_SIZE: &str = "part_size";
+    pub const PART_COUNT: &str = "part_count";
+    pub const MULTIPART_ID: &str = "multipart_id";
+    pub const EXPIRES_AT: &str = "expires_at";
+    /// Epoch seconds: DynamoDB's time to live removes a pending upload nobody completed.
+    pub const TTL: &str = "ttl";
+}
+
+/// A string attribute.
+pub(super) fn string(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn id_value(id: ImageId) -> AttributeValue {
+    string(id.to_string())
+}
+
+pub(super) fn image_item(record: &ImageRecord) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        (ID.to_owned(), id_value(record.id)),
+        (FILE_NAME.to_owned(), string(record.file_name.as_str())),
+        (
+            CONTENT_TYPE.to_owned(),
+            string(record.content_type.as_str()),
+        ),
+        (SIZE.to_owned(), AttributeValue::N(record.size.to_string())),
+        (CREATED_AT.to_owned(), string(record.created_at.to_string())),
+        (METADATA.to_owned(), metadata_map(&record.metadata)),
+        (
+            CREATED_KEY.to_owned(),
+            string(record.sort_key().to_string()),
+        ),
+        (SHARD.to_owned(), string(SHARD_VALUE)),
+    ]);
+    for (name, value) in [(WIDTH, record.width), (HEIGHT, record.height)] {
+        if let Some(value) = value {
+            item.insert(name.to_owned(), AttributeValue::N(value.to_string()));
+        }
+    }
+    item
+}
+
+pub(super) fn pending_item(upload: &PendingUpload) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        (ID.to_owned(), id_value(upload.id)),
+        (STATE.to_owned(), string(PENDING)),
+        (FILE_NAME.to_owned(), string(upload.file_name.as_str())),
+        (SIZE.to_owned(), AttributeValue::N(upload.size.to_string())),
+        (METADATA.to_owned(), metadata_map(&upload.metadata)),
+        (
+            PART_SIZE.to_owned(),
+            AttributeValue::N(upload.plan.part_size.to_string()),
+        ),
+        (
+            PART_COUNT.to_owned(),
+            AttributeValue::N(upload.plan.count.to_string()),
+        ),
+        (CREATED_AT.to_owned(), string(upload.created_at.to_string())),
+        (EXPIRES_AT.to_owned(), string(upload.expires_at.to_string())),
+        (
+            TTL.to_owned(),
+            AttributeValue::N(upload.expires_at.as_offset().unix_timestamp().to_string()),
+        ),
+    ]);
+    if let Some(multipart_id) = &upload.multipart_id {
+        item.insert(MULTIPART_ID.to_owned(), string(multipart_id));
+    }
+    item
+}
+
+fn metadata_map(metadata: &Metadata) -> AttributeValue {
+    AttributeValue::M(
+        metadata
+            .entries()
+            .iter()
+            .map(|(k, v)| (k.clone(), string(v)))
+            .collect(),
+    )
+}
+
+pub(super) fn decode_stored(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<Stored, StorageError> {
+    if item.get(STATE).is_none() {
+        return decode(item).map(Stored::Image);
+    }
+    decode_pending(item).map(Stored::Pending)
+}
+
+fn decode_pending(item: &HashMap<String, AttributeValue>) -> Result<PendingUpload, StorageError> {
+    let malformed =
+        |what: &str| StorageError::internal(format!("stored upload has a malformed {what}"));
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| malformed(name))
+    };
+    let number = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| malformed(name))
+    };
+    if text(STATE)? != PENDING {
+        return Err(malformed(STATE));
+    }
+    Ok(PendingUpload {
+        id: text(ID)?.parse().map_err(|_| malformed(ID))?,
+        file_name: FileName::parse(text(FILE_NAME)?.clone()).map_err(|_| malformed(FILE_NAME))?,
+        size: number(SIZE)?,
+        metadata: Metadata::from_stored(decode_metadata(item)?),
+        plan: PartPlan {
+            part_size: number(PART_SIZE)?,
+            count: number(PART_COUNT)?,
+        },
+        multipart_id: item
+            .get(MULTIPART_ID)
+            .map(|v| v.as_s().cloned().map_err(|_| malformed(MULTIPART_ID)))
+            .transpose()?,
+        created_at: Timestamp::parse_stored(text(CREATED_AT)?)
+            .ok_or_else(|| malformed(CREATED_AT))?,
+        expires_at: Timestamp::parse_stored(text(EXPIRES_AT)?)
+            .ok_or_else(|| malformed(EXPIRES_AT))?,
+    })
+}
+
+fn decode_metadata(
+    item: &HashMap<String, AttributeValue>,
+) -> Result<BTreeMap<String, String>, StorageError> {
+    match item.get(METADATA) {
+        None => Ok(BTreeMap::new()),
+        Some(value) => value
+            .as_m()
+            .map_err(|_| StorageError::internal("stored metadata is not a map"))?
+            .iter()
+            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())))
+            .collect::<Result<_, _>>()
+            .map_err(|_| StorageError::internal("stored metadata has a non-string value")),
+    }
+}
+
+/// Turns a stored item back into a record; anything unexpected is a server-side fault.
+pub(super) fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, StorageError> {
+    let text = |name: &str| {
+        item.get(name).and_then(|v| v.as_s().ok()).ok_or_else(|| {
+            StorageError::internal(format!("stored record lacks string attribute {name}"))
+        })
+    };
+    let id: ImageId = text(ID)?
+        .parse()
+        .map_err(|_| StorageError::internal("stored record has a malformed id"))?;
+    let file_name = FileName::parse(text(FILE_NAME)?.clone())
+        .map_err(|_| StorageError::internal("stored record has a malformed file name"))?;
+    let created_at = Timestamp::parse_stored(text(CREATED_AT)?)
+        .ok_or_else(|| StorageError::internal("stored record has a malformed created_at"))?;
+    let size = item
+        .get(SIZE)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| StorageError::internal("stored record has a malformed size"))?;
+    let metadata = decode_metadata(item)?;
+    Ok(ImageRecord {
+        id,
+        file_name,
+        content_type: MediaType::from_mime(text(CONTENT_TYPE)?)
+            .ok_or_else(|| StorageError::internal("stored record has an unknown content type"))?,
+        size,
+        created_at,
+        metadata: Metadata::from_stored(metadata),
+        width: dimension(item, WIDTH)?,
+        height: dimension(item, HEIGHT)?,
+    })
+}
+
+fn dimension(
+    item: &HashMap<String, AttributeValue>,
+    name: &str,
+) -> Result<Option<u32>, StorageError> {
+    item.get(name)
+        .map(|value| {
+            value
+                .as_n()
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    StorageError::internal(format!("stored record has a malformed {name}"))
+                })
+        })
+        .transpose()
+}
