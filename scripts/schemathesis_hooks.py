@@ -21,10 +21,12 @@ UNSTATABLE = {
         "MAX_UPLOAD_BYTES is configuration; the committed document is the same for every limit",
     ("POST /images", "missing_field", "the `file_name` query parameter is required for a raw upload"):
         "an OpenAPI parameter cannot be required for one body media type and not another",
-    ("POST /images", "invalid_field", "`metadata` may hold at most"):
+    ("POST /images", "invalid_query", "unknown query parameter `file_name`; this request takes none"):
+        "an OpenAPI parameter cannot apply to one body media type (raw) and not another (JSON)",
+    ("POST /images", "invalid_field", "`metadata`: may hold at most"):
         "JSON Schema cannot bound the sum of the lengths of an object's keys and values",
-    ("POST /uploads", "payload_too_large", ""):
-        "MAX_DIRECT_UPLOAD_BYTES is configuration; the document states only its 5 GiB ceiling",
+    ("POST /uploads", "invalid_field", "`metadata`: may hold at most"):
+        "JSON Schema cannot bound the sum of the lengths of an object's keys and values",
     ("POST /uploads/{id}/complete", "invalid_field", "part numbers must be distinct"):
         "JSON Schema cannot require one property to differ across the objects of a list",
     ("GET /images", "invalid_token", ""):
