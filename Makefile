@@ -124,7 +124,7 @@ test-lambda: $(VENV_STAMP) $(DEPLOY_STAMP) ## the function under `cargo lambda w
 
 bench: $(VENV_STAMP) $(BENCH_STAMP) bench/thumbs/node_modules ## benchmark the release binary against moto, thumbnails against sharp and Pillow, and the costliest inputs per format; tables on stdout, JSON in bench/ of the target dir
 	cargo build --release --locked --bin image-api
-	cargo build --release --locked --example floor --example thumbnail
+	cargo build --release --locked --example floor --example thumbnail --example upload_steps
 	$(BENCH_VENV)/bin/python bench/thumbnails.py "$$(./scripts/target-dir)/release/examples/thumbnail"
 	./scripts/with-moto.sh $(PYTHON) bench/bench.py
 	./scripts/with-moto.sh $(BENCH_VENV)/bin/python bench/hostile.py

@@ -321,10 +321,19 @@ def load(server, name, ops, concurrency=16, seconds=5.0):
     return results
 
 
+def upload_steps(name):
+    """examples/upload_steps.rs: the CPU of each step of an upload, in-process."""
+    setup(name)
+    env = dict(os.environ, LOCALSTACK_ENDPOINT=ENDPOINT, BUCKET_NAME=name, TABLE_NAME=name, RUST_LOG="warn")
+    binary = os.path.join(TARGET_DIR, "release", "examples", "upload_steps")
+    return json.loads(subprocess.run([binary], env=env, check=True, capture_output=True, text=True).stdout)
+
+
 def main():
     floor = json.loads(subprocess.run([os.path.join(TARGET_DIR, "release", "examples", "floor")], check=True, capture_output=True, text=True).stdout)
     name = f"bench-{uuid.uuid4().hex[:8]}"
     setup(name)
+    steps = upload_steps(f"{name}-steps")
 
     cold = cold_start(lambda: Server(name, name))
     mem = memory(lambda: Server(name, name))
@@ -385,6 +394,7 @@ def main():
         "load": loaded,
         "seed_reference": seed,
         "lambda_mode": in_lambda,
+        "upload_steps_ns": steps,
     }
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as out:
@@ -404,6 +414,12 @@ def main():
             f"  {key:<28}{cpu[key] / 1e6:8.2f} ms{floor_ns[key] / 1e6:8.2f} ms{cpu[key] / floor_ns[key]:8.1f}x"
             f"{with_io / 1e6:10.2f} ms{cpu[key] / with_io:8.1f}x{cpu_one_thread[key] / 1e6:8.2f} ms"
         )
+    print("\nwhat each step of a 64 KiB upload costs (examples/upload_steps.rs: one thread, in-process; median CPU)")
+    for kind, found in steps.items():
+        print(f"  {kind}")
+        for step, ns in found.items():
+            print(f"    {step:<58}{ns / 1e6:7.3f} ms")
+        print(f"    {'the HTTP server around it (whole server CPU above minus all)':<58}{(cpu[kind] - found['all: the whole request through the router, in-process']) / 1e6:7.3f} ms")
     lm = in_lambda["memory"]
     print("\ninside Lambda (bench/runtime_api.py hands it API Gateway REST events, one at a time)")
     print(f"  cold start to the first answered invocation: median {in_lambda['cold_start']['median_ms']:.1f} ms, max {in_lambda['cold_start']['max_ms']:.1f} ms")
