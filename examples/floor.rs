@@ -12,17 +12,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use image_api::media::MediaType;
 
-fn payload(len: usize) -> Vec<u8> {
-    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0".to_vec();
-    let mut state = 0x2545_f491_u32;
-    bytes.extend((bytes.len()..len).map(|_| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state as u8
-    }));
-    bytes
-}
+#[path = "shared/bench_support.rs"]
+mod bench_support;
+use bench_support::{payload, thread_cpu_ns};
 
 fn checksum(bytes: &[u8]) -> impl Sized {
     let mut crc = ChecksumAlgorithm::Crc32.into_impl();
@@ -43,18 +35,6 @@ fn measure(rounds: usize, per_round: usize, mut op: impl FnMut()) -> f64 {
         .collect();
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
-}
-
-/// CPU time of the calling thread, in nanoseconds: its own system calls included, and the
-/// loopback deliveries the kernel makes on its behalf.
-fn thread_cpu_ns() -> u128 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a pointer to a live timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    now.tv_sec as u128 * 1_000_000_000 + now.tv_nsec as u128
 }
 
 /// Median CPU nanoseconds of a relay thread that reads `body_len` bytes from a loopback TCP
