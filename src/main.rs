@@ -10,14 +10,19 @@ const USAGE: &str = "usage: image-api                 serve the API (Lambda when
        image-api openapi           print the OpenAPI 3.1 description (as served at /openapi.json)";
 
 fn main() -> ExitCode {
-    // Lambda hands a function one request at a time, so one thread serves it without waking
-    // others across cores (docs/design-decisions.md has the figures). The HTTP server keeps a
-    // thread per core for concurrent requests (`TOKIO_WORKER_THREADS` overrides the count).
-    let mut builder = if lambda_env::in_lambda() {
+    // One thread serves, inside Lambda (one invocation at a time) and over HTTP alike: a thread
+    // per core cost the HTTP server about a fifth of its CPU per upload in wakeups across cores
+    // (docs/design-decisions.md), and the local server then schedules as the function does.
+    // Decoding runs on tokio's blocking pool either way. `TOKIO_WORKER_THREADS` (read by tokio)
+    // gives the HTTP server a pool of that many threads instead.
+    let in_lambda = lambda_env::in_lambda();
+    if in_lambda {
         lambda_env::keep_large_buffers();
-        tokio::runtime::Builder::new_current_thread()
-    } else {
+    }
+    let mut builder = if !in_lambda && std::env::var_os("TOKIO_WORKER_THREADS").is_some() {
         tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
     };
     match builder.enable_all().build() {
         Ok(runtime) => runtime.block_on(run(std::env::args().skip(1).collect())),

@@ -10,13 +10,20 @@ use crate::helpers::{create_table, moto_endpoint, png, spawn_app_at};
 const BINARY: &str = env!("CARGO_BIN_EXE_image-api");
 
 /// The compiled binary serving HTTP on `addr`, with nothing but the settings given.
-fn start_server(endpoint: &str, bucket: &str, table: &str, addr: &str) -> tokio::process::Child {
+fn start_server(
+    endpoint: &str,
+    bucket: &str,
+    table: &str,
+    addr: &str,
+    extra: &[(&str, &str)],
+) -> tokio::process::Child {
     tokio::process::Command::new(BINARY)
         .env_clear()
         .env("BUCKET_NAME", bucket)
         .env("TABLE_NAME", table)
         .env("LOCALSTACK_ENDPOINT", endpoint)
         .env("BIND_ADDR", addr)
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -61,23 +68,16 @@ async fn serves_over_http_and_drains_in_flight_requests_on_sigterm() {
     let resources = spawn_app_at(&moto_endpoint(), &[]).await;
     resources.create_resources().await;
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = start_server(&moto_endpoint(), &resources.bucket, &resources.table, &addr);
+    let mut child = start_server(
+        &moto_endpoint(),
+        &resources.bucket,
+        &resources.table,
+        &addr,
+        &[],
+    );
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
-    let mut ready = false;
-    for _ in 0..100 {
-        if http
-            .get(format!("{base}/images"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the binary never answered on {addr}");
+    wait_until_serving(&http, &base).await;
 
     // An upload whose body is still arriving when SIGTERM lands must complete.
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
@@ -110,6 +110,61 @@ async fn serves_over_http_and_drains_in_flight_requests_on_sigterm() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "exit status {status}");
+}
+
+async fn wait_until_serving(http: &reqwest::Client, base: &str) {
+    for _ in 0..100 {
+        if http
+            .get(format!("{base}/images"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the binary never answered at {base}");
+}
+
+fn thread_count(child: &tokio::process::Child) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id().unwrap())).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no thread count in {status}"))
+}
+
+#[tokio::test]
+async fn the_http_server_serves_on_one_thread_unless_given_a_pool() {
+    let resources = spawn_app_at(&moto_endpoint(), &[]).await;
+    resources.create_resources().await;
+    let http = reqwest::Client::new();
+    for (extra, threads) in [(&[][..], 1), (&[("TOKIO_WORKER_THREADS", "3")][..], 4)] {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let child = start_server(
+            &moto_endpoint(),
+            &resources.bucket,
+            &resources.table,
+            &addr,
+            extra,
+        );
+        let base = format!("http://{addr}");
+        wait_until_serving(&http, &base).await;
+        // Uploads too: they are what a pool of threads would be woken for.
+        for _ in 0..5 {
+            let response = http
+                .post(format!("{base}/images?file_name=t.png"))
+                .header("content-type", "image/png")
+                .body(png(2000))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201);
+        }
+        assert_eq!(thread_count(&child), threads, "{extra:?}");
+    }
 }
 
 fn tokio_stream_from<T: Send + 'static>(
@@ -246,7 +301,7 @@ async fn nothing_touches_the_network_before_the_first_request() {
     backend.set_nonblocking(true).unwrap();
     let endpoint = format!("http://{}", backend.local_addr().unwrap());
     let addr = format!("127.0.0.1:{}", free_port());
-    let mut child = start_server(&endpoint, "b", "t", &addr);
+    let mut child = start_server(&endpoint, "b", "t", &addr, &[]);
     let mut listening = false;
     for _ in 0..200 {
         if std::net::TcpStream::connect(&addr).is_ok() {
