@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs cargo-fuzz targets, each for FUZZ_SECONDS (default 60), from a corpus seeded with real
 # files of every kind the tests make (imaging/examples/fuzz_seeds.rs) and every input that once
-# found a fault (imaging/tests/regressions/, each replayed by `cargo test` too).
+# found a fault (imaging/tests/regressions/, each replayed by `cargo test` too); the service's
+# parsers from real request bodies too (fuzz/requests/).
 #   scripts/fuzz.sh                 the image readers (what `make test` runs briefly)
 #   scripts/fuzz.sh all             those and the service's parsers (builds the AWS SDK too)
 #   scripts/fuzz.sh jpeg_dc ...     the named targets
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 image_targets=(jpeg_dc png_rows thumbnail dimensions sniff)
-service_targets=(upload_body list_query)
+service_targets=(upload_body list_query direct_upload_bodies)
 case "${1:-}" in
   "") targets=("${image_targets[@]}") ;;
   all) targets=("${image_targets[@]}" "${service_targets[@]}") ;;
@@ -31,6 +32,9 @@ for target in "${targets[@]}"; do
   corpus="fuzz/corpus/$target"
   mkdir -p "$corpus"
   cp -n "$seeds"/* imaging/tests/regressions/* "$corpus"/ 2>/dev/null || true
+  # The service's parsers also start from real request bodies and queries (fuzz/requests/).
+  [[ ${#features[@]} -gt 0 ]] && { cp -n fuzz/requests/* "$corpus"/ 2>/dev/null || true; }
+
   echo "== fuzzing $target for ${seconds}s"
   (cd fuzz && cargo fuzz run "${features[@]}" "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -max_len=65536 \
