@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::InputError;
-use crate::storage::{StorageError, UploadError};
+use crate::storage::{OnceError, StorageError, UploadError};
 use crate::thumbnail::ThumbnailError;
 
 pub use crate::storage::BoxError;
@@ -41,6 +41,12 @@ pub enum ApiError {
     UploadIncomplete(String),
     #[error("the upload is completed: delete the image instead")]
     UploadCompleted,
+    #[error(
+        "this Idempotency-Key was used with a different request: use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still running; retry after it answers")]
+    RequestInProgress,
     #[error("{0}")]
     ThumbnailUnsupported(String),
     /// The image is valid, but decoding it would pass the decode budget: says which part.
@@ -67,6 +73,7 @@ pub const CODES: &[&str] = &[
     "invalid_id",
     "too_many_pixels",
     "unreadable_image",
+    "invalid_idempotency_key",
     "not_found",
     "unreadable_body",
     "request_timeout",
@@ -75,6 +82,8 @@ pub const CODES: &[&str] = &[
     "method_not_allowed",
     "upload_incomplete",
     "upload_completed",
+    "idempotency_key_reused",
+    "request_in_progress",
     "thumbnail_unsupported",
     "decode_budget_exceeded",
     "upstream_unavailable",
@@ -86,8 +95,15 @@ impl ApiError {
         use InputError::*;
         match self {
             Self::Input(
-                InvalidJson(_) | MissingField(_) | InvalidField(_) | InvalidBase64(_)
-                | EmptyContent | InvalidQuery(_) | InvalidToken(_) | InvalidId(_),
+                InvalidJson(_)
+                | MissingField(_)
+                | InvalidField(_)
+                | InvalidBase64(_)
+                | EmptyContent
+                | InvalidQuery(_)
+                | InvalidToken(_)
+                | InvalidId(_)
+                | InvalidIdempotencyKey,
             )
             | Self::UnreadableBody => StatusCode::BAD_REQUEST,
             Self::Input(PayloadTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -100,7 +116,10 @@ impl ApiError {
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::UploadIncomplete(_) | Self::UploadCompleted => StatusCode::CONFLICT,
+            Self::UploadIncomplete(_) | Self::UploadCompleted | Self::RequestInProgress => {
+                StatusCode::CONFLICT
+            }
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ThumbnailUnsupported(_) | Self::DecodeBudgetExceeded(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -126,6 +145,7 @@ impl ApiError {
                 InvalidId(_) => "invalid_id",
                 TooManyPixels { .. } => "too_many_pixels",
                 UnreadableImage => "unreadable_image",
+                InvalidIdempotencyKey => "invalid_idempotency_key",
             },
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
@@ -135,6 +155,8 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::UploadIncomplete(_) => "upload_incomplete",
             Self::UploadCompleted => "upload_completed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RequestInProgress => "request_in_progress",
             Self::ThumbnailUnsupported(_) => "thumbnail_unsupported",
             Self::DecodeBudgetExceeded(_) => "decode_budget_exceeded",
             Self::Unavailable(_) => "upstream_unavailable",
@@ -163,6 +185,16 @@ impl From<ThumbnailError> for ApiError {
             ThumbnailError::Unsupported(_) => Self::ThumbnailUnsupported(error.to_string()),
             ThumbnailError::Undecodable => Self::Input(InputError::UnreadableImage),
             ThumbnailError::OverBudget(why) => Self::DecodeBudgetExceeded(why.to_string()),
+        }
+    }
+}
+
+impl From<OnceError> for ApiError {
+    fn from(error: OnceError) -> Self {
+        match error {
+            OnceError::Reused => Self::IdempotencyKeyReused,
+            OnceError::InProgress => Self::RequestInProgress,
+            OnceError::Storage(error) => error.into(),
         }
     }
 }
@@ -272,6 +304,7 @@ mod tests {
                 limit: 1,
             },
             InputError::UnreadableImage,
+            InputError::InvalidIdempotencyKey,
         ];
         let all = input.into_iter().map(ApiError::from).chain([
             ApiError::NotFound(String::new()),
@@ -282,6 +315,8 @@ mod tests {
             ApiError::MethodNotAllowed(String::new()),
             ApiError::UploadIncomplete(String::new()),
             ApiError::UploadCompleted,
+            ApiError::IdempotencyKeyReused,
+            ApiError::RequestInProgress,
             ApiError::ThumbnailUnsupported(String::new()),
             ApiError::DecodeBudgetExceeded(String::new()),
             ApiError::Unavailable(io()),

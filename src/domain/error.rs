@@ -35,4 +35,8 @@ pub enum InputError {
     UnreadableImage,
     #[error("the image id must be a UUID, got {0:?}")]
     InvalidId(String),
+    #[error(
+        "`Idempotency-Key` must be 1 to 255 visible ASCII characters (letters, digits, punctuation; no spaces), bare or in double quotes"
+    )]
+    InvalidIdempotencyKey,
 }

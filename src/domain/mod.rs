@@ -5,6 +5,7 @@ mod direct_upload;
 mod error;
 mod file_name;
 mod id;
+mod idempotency;
 mod json;
 mod listing;
 mod metadata;
@@ -21,6 +22,7 @@ pub use direct_upload::{
 pub use error::InputError;
 pub use file_name::{FileName, MAX_FILE_NAME_CHARS};
 pub use id::ImageId;
+pub use idempotency::{Fingerprint, IdempotencyKey, IdempotentRequest, MAX_KEY_CHARS};
 pub use listing::{DEFAULT_PAGE_SIZE, ListQuery, MAX_PAGE_SIZE, RawListQuery};
 pub use metadata::{
     MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, metadata_schema,

@@ -29,6 +29,11 @@ impl Timestamp {
         )
     }
 
+    /// Milliseconds since the Unix epoch.
+    pub fn unix_ms(self) -> i64 {
+        (self.0.unix_timestamp_nanos() / NANOS_PER_MS) as i64
+    }
+
     fn from_unix_ms(ms: i128) -> Self {
         let ms = ms.clamp(MIN_MS, MAX_MS);
         Self(

@@ -24,6 +24,7 @@ pub fn layer(origins: &[String]) -> Option<CorsLayer> {
                 header::AUTHORIZATION,
                 header::IF_NONE_MATCH,
                 HeaderName::from_static("x-api-key"),
+                HeaderName::from_static("idempotency-key"),
                 HeaderName::from_static("x-amz-date"),
                 HeaderName::from_static("x-amz-security-token"),
                 REQUEST_ID_HEADER.clone(),

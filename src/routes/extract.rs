@@ -1,7 +1,8 @@
 use axum::extract::{FromRequestParts, Path};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::domain::{ImageId, InputError};
+use crate::domain::{IdempotencyKey, ImageId, InputError};
 use crate::error::ApiError;
 
 /// Handlers take an `ImageId` directly: the `{id}` segment is parsed once, here.
@@ -15,3 +16,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ImageId {
         Ok(raw.parse()?)
     }
 }
+
+/// The `Idempotency-Key` of a `POST`, if it names one; given twice, it names none clearly.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let mut values = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(InputError::InvalidIdempotencyKey.into());
+    }
+    Ok(Some(IdempotencyKey::parse(value.as_bytes())?))
+}
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";

@@ -5,8 +5,12 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 
 use super::body::read_body;
+use super::extract::idempotency_key;
 use super::paths;
-use crate::domain::{FileName, ImageRecord, NewImage, UploadRequest, json_body_limit};
+use crate::domain::{
+    FileName, Fingerprint, IdempotencyKey, IdempotentRequest, ImageRecord, NewImage, UploadRequest,
+    json_body_limit,
+};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
 use crate::state::AppState;
@@ -18,7 +22,8 @@ use crate::state::AppState;
     operation_id = "upload_image",
     tag = "images",
     params(("file_name" = inline(Option<FileName>), Query,
-        description = "Required for a raw upload (else `400 missing_field`). A JSON upload takes no query parameters (else `400 invalid_query`)")),
+        description = "Required for a raw upload (else `400 missing_field`). A JSON upload takes no query parameters (else `400 invalid_query`)"),
+        ("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = IDEMPOTENCY_KEY_DOC)),
     request_body(
         description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type). The bytes must be a PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC/HEIF image (else `415`) of at most `MAX_UPLOAD_BYTES` (else `413`), a limit set by configuration",
         content(
@@ -37,7 +42,8 @@ use crate::state::AppState;
             )),
         (status = 413, description = "The image exceeds MAX_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The bytes are not a supported image", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels (`too_many_pixels`), or cannot be read (`unreadable_image`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels (`too_many_pixels`), or cannot be read (`unreadable_image`); or the `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn upload(
@@ -46,21 +52,26 @@ pub async fn upload(
     uri: Uri,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
+    let key = idempotency_key(&headers)?;
     let max = state.config.max_upload_bytes;
     let pause = state.config.client_timeout;
-    let image = if is_json(&headers) {
+    let (image, fingerprint) = if is_json(&headers) {
         query_string::parameters(uri.query(), &[])?;
         let bytes = read_body(body, &headers, json_body_limit(max), max, pause).await?;
-        NewImage::from_json(&bytes, max, state.config.max_pixels)?
+        let fingerprint = key.is_some().then(|| same_request(&headers, &uri, &bytes));
+        let image = NewImage::from_json(&bytes, max, state.config.max_pixels)?;
+        (image, fingerprint)
     } else {
         let mut found = query_string::parameters(uri.query(), &["file_name"])?;
         let bytes = read_body(body, &headers, max, max, pause).await?;
-        NewImage::from_raw(
+        let fingerprint = key.is_some().then(|| same_request(&headers, &uri, &bytes));
+        let image = NewImage::from_raw(
             bytes,
             found.remove("file_name"),
             max,
             state.config.max_pixels,
-        )?
+        )?;
+        (image, fingerprint)
     };
 
     let record = ImageRecord::new(
@@ -70,12 +81,37 @@ pub async fn upload(
         image.dimensions,
         image.metadata,
     );
-    state.store.create(&record, image.content).await?;
+    let record = match key.zip(fingerprint) {
+        None => {
+            state.store.create(&record, image.content).await?;
+            record
+        }
+        Some((key, fingerprint)) => {
+            let request = IdempotentRequest { key, fingerprint };
+            state
+                .store
+                .create_once(request, record, image.content)
+                .await?
+        }
+    };
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, paths::image(record.id))],
         Json(record),
     ))
+}
+
+/// The `Idempotency-Key` header, as the API document describes it on each `POST` that takes it.
+pub(super) const IDEMPOTENCY_KEY_DOC: &str = "1 to 255 visible ASCII characters (else `400 invalid_idempotency_key`), bare or in double quotes; a fresh one (a UUID) per new request. The request is done at most once per key for 24 hours (for `POST /uploads`, as long as the upload it plans): a repeat of the same request is answered as the first was, with the same id; the same key with a different request gets `422 idempotency_key_reused`, and one that arrives while the first runs `409 request_in_progress`. A request that fails frees its key, so its repeat runs again.";
+
+/// What makes a repeat of this upload the same upload: its type, its query and its bytes.
+fn same_request(headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Fingerprint {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let query = uri.query().unwrap_or_default().as_bytes();
+    Fingerprint::of(&[b"POST", paths::IMAGES.as_bytes(), content_type, query, body])
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

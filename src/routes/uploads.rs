@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::body::read_body;
+use super::extract::idempotency_key;
 use super::paths;
 use crate::domain::{
-    CompleteUpload, CreateUpload, ImageId, ImageRecord, NewUpload, completed_parts, inspect,
+    CompleteUpload, CreateUpload, Fingerprint, IdempotencyKey, IdempotentRequest, ImageId,
+    ImageRecord, NewUpload, completed_parts, inspect,
 };
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -42,6 +44,7 @@ pub struct UploadPlan {
     path = paths::UPLOADS,
     operation_id = "create_upload",
     tag = "uploads",
+    params(("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = super::upload::IDEMPOTENCY_KEY_DOC)),
     request_body(content = CreateUpload, content_type = "application/json"),
     responses(
         (status = 201, description = "Planned: send the parts, then complete", body = UploadPlan,
@@ -49,7 +52,9 @@ pub struct UploadPlan {
                 ("CompleteUpload" = (operation_id = "complete_upload", parameters(("id" = "$response.body#/id")))),
                 ("AbortUpload" = (operation_id = "abort_upload", parameters(("id" = "$response.body#/id")))),
             )),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The declared size exceeds MAX_DIRECT_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(
@@ -57,6 +62,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
     let config = &state.config;
     let body = read_body(
         body,
@@ -67,10 +73,18 @@ pub async fn create(
     )
     .await?;
     let new = NewUpload::from_json(&body, config.max_direct_upload_bytes)?;
-    let ticket = state
-        .store
-        .begin_upload(new, config.upload_part_bytes, config.upload_ttl)
-        .await?;
+    let (part_bytes, ttl) = (config.upload_part_bytes, config.upload_ttl);
+    let ticket = match key {
+        None => state.store.begin_upload(new, part_bytes, ttl).await?,
+        Some(key) => {
+            let fingerprint = Fingerprint::of(&[b"POST", paths::UPLOADS.as_bytes(), &body]);
+            let request = IdempotentRequest { key, fingerprint };
+            state
+                .store
+                .begin_upload_once(request, new, part_bytes, ttl)
+                .await?
+        }
+    };
     let plan = UploadPlan {
         id: ticket.upload.id.to_string(),
         expires_at: ticket.upload.expires_at.to_string(),

@@ -10,6 +10,7 @@
 mod catalog;
 mod errors;
 mod objects;
+mod once;
 mod uploads;
 
 use std::future::Future;
@@ -21,9 +22,10 @@ use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-pub use catalog::{Catalog, Page, Removal, Stored, schema};
+pub use catalog::{Catalog, Claim, ClaimState, Page, Removal, Stored, schema};
 pub use errors::{BoxError, StorageError};
 pub use objects::{AssembleError, Listing, Objects, PresignedPart};
+pub use once::{KEY_LIFETIME, OnceError};
 pub use uploads::{Completion, Judge, Ticket, UploadError};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery};

@@ -84,7 +84,18 @@ impl ImageStore {
         part_bytes: u64,
         ttl: Duration,
     ) -> Result<Ticket, StorageError> {
-        let id = ImageId::new();
+        self.begin_upload_as(ImageId::new(), new, part_bytes, ttl)
+            .await
+    }
+
+    /// `begin_upload` under an id chosen before (an idempotent request's).
+    pub(super) async fn begin_upload_as(
+        &self,
+        id: ImageId,
+        new: NewUpload,
+        part_bytes: u64,
+        ttl: Duration,
+    ) -> Result<Ticket, StorageError> {
         let plan = PartPlan::new(new.size, part_bytes);
         let created_at = Timestamp::now();
         let expires_at = created_at.plus(ttl);
@@ -116,7 +127,7 @@ impl ImageStore {
         Ok(Ticket { upload, parts })
     }
 
-    async fn presign(
+    pub(super) async fn presign(
         &self,
         upload: &PendingUpload,
         ttl: Duration,

@@ -9,6 +9,7 @@ mod dimensions;
 mod edge;
 mod faults;
 mod hardening;
+mod idempotency;
 mod lambda;
 mod list;
 mod mocks;

@@ -1,6 +1,7 @@
 //! Image records and pending uploads in DynamoDB, one item per id: the writes and reads of
 //! one item here, listings in `listing.rs`, the items' attributes in `items.rs`.
 
+mod claims;
 mod items;
 mod listing;
 
@@ -8,6 +9,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
+pub use claims::{Claim, ClaimState};
 pub use items::schema;
 pub use listing::Page;
 
@@ -183,8 +185,8 @@ impl Catalog {
         }
     }
 
-    /// Every record, page by page (a strongly consistent scan): for operators (`reconcile`),
-    /// not requests.
+    /// Every record and pending upload (idempotency keys aside), page by page (a strongly
+    /// consistent scan): for operators (`reconcile`), not requests.
     pub async fn scan(&self) -> Result<Vec<Stored>, StorageError> {
         let mut records = Vec::new();
         let mut pages = self
@@ -195,7 +197,7 @@ impl Catalog {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            for item in page?.items() {
+            for item in page?.items().iter().filter(|item| !claims::is_claim(item)) {
                 records.push(decode_stored(item)?);
             }
         }

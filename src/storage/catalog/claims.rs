@@ -1,0 +1,222 @@
+//! Idempotency keys, each an item of the table beside the records: a request claims its key
+//! with one conditional write, so of any number of repeats racing, one runs.
+//!
+//! The item is `idempotency#{key}`. It carries no `shard`, `created_key` or `file_name`, so no
+//! listing index sees it, and a scan for records skips it. DynamoDB's time to live removes it
+//! some time after `ttl`; until then the conditions treat it as gone.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::items::{decode_stored, id_value, image_item, pending_item, string};
+use super::schema::{ID, TTL};
+use super::{Catalog, Stored, applied, condition_failed};
+use crate::domain::{Fingerprint, IdempotencyKey, ImageId};
+use crate::storage::StorageError;
+
+const PREFIX: &str = "idempotency#";
+const CLAIM_STATE: &str = "claim_state";
+const RUNNING: &str = "running";
+const DONE: &str = "done";
+const FINGERPRINT: &str = "fingerprint";
+/// The id the request makes (an image's, or a planned upload's), chosen when it claims the
+/// key, so that a request taking over from one that died makes the same one.
+const RESOURCE: &str = "resource";
+/// Until when, in epoch milliseconds, the running request holds the key.
+const LEASE_UNTIL: &str = "lease_until";
+/// What the request made, encoded as the table encodes it.
+const RESULT: &str = "result";
+
+/// Who holds a key that could not be claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub fingerprint: Fingerprint,
+    pub resource: ImageId,
+    pub state: ClaimState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimState {
+    /// A request holds it until `lease_until` (epoch milliseconds).
+    Running { lease_until: i64 },
+    /// Done: what the request made, as it was then.
+    Done(Stored),
+}
+
+pub(super) fn is_claim(item: &HashMap<String, AttributeValue>) -> bool {
+    item.get(ID)
+        .and_then(|id| id.as_s().ok())
+        .is_some_and(|id| id.starts_with(PREFIX))
+}
+
+fn key_value(key: &IdempotencyKey) -> AttributeValue {
+    string(format!("{PREFIX}{}", key.as_str()))
+}
+
+fn number(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+impl Catalog {
+    /// Claims `key` for a request that will make `resource`, holding it until `lease_until`
+    /// and remembering it until `expires` (both epoch milliseconds). `None` when claimed;
+    /// else whoever holds it (read strongly consistent after the failed write).
+    pub async fn claim(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &Fingerprint,
+        resource: ImageId,
+        now: i64,
+        lease_until: i64,
+        expires: i64,
+    ) -> Result<Option<Claim>, StorageError> {
+        let item = HashMap::from([
+            (ID.to_owned(), key_value(key)),
+            (CLAIM_STATE.to_owned(), string(RUNNING)),
+            (FINGERPRINT.to_owned(), string(fingerprint.as_str())),
+            (RESOURCE.to_owned(), id_value(resource)),
+            (LEASE_UNTIL.to_owned(), number(lease_until)),
+            (TTL.to_owned(), number(expires.div_euclid(1000))),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#id) OR #ttl < :now")
+            .expression_attribute_names("#id", ID)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":now", number(now.div_euclid(1000)))
+            .send()
+            .await;
+        if applied(result)? {
+            return Ok(None);
+        }
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(ID, key_value(key))
+            .consistent_read(true)
+            .send()
+            .await?;
+        match output.item {
+            Some(item) => decode_claim(&item).map(Some),
+            // Removed by its time to live in between: the key is free again.
+            None => {
+                Box::pin(self.claim(key, fingerprint, resource, now, lease_until, expires)).await
+            }
+        }
+    }
+
+    /// Takes over a running claim whose lease ran out at `lease_until` (its request died):
+    /// `true` when it is now this request's, until `new_lease_until`.
+    pub async fn take_over(
+        &self,
+        key: &IdempotencyKey,
+        lease_until: i64,
+        new_lease_until: i64,
+    ) -> Result<bool, StorageError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, key_value(key))
+            .update_expression("SET #lease = :new")
+            .condition_expression("#state = :running AND #lease = :old")
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#state", CLAIM_STATE)
+            .expression_attribute_values(":running", string(RUNNING))
+            .expression_attribute_values(":old", number(lease_until))
+            .expression_attribute_values(":new", number(new_lease_until))
+            .send()
+            .await;
+        applied(result)
+    }
+
+    /// Records what the request that holds `key` made, for its repeats to answer with.
+    pub async fn finish_claim(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &Fingerprint,
+        made: &Stored,
+    ) -> Result<(), StorageError> {
+        let encoded = match made {
+            Stored::Image(record) => image_item(record),
+            Stored::Pending(upload) => pending_item(upload),
+        };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, key_value(key))
+            .update_expression("SET #state = :done, #result = :result REMOVE #lease")
+            .condition_expression("#state = :running AND #fingerprint = :fingerprint")
+            .expression_attribute_names("#state", CLAIM_STATE)
+            .expression_attribute_names("#result", RESULT)
+            .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#fingerprint", FINGERPRINT)
+            .expression_attribute_values(":done", string(DONE))
+            .expression_attribute_values(":running", string(RUNNING))
+            .expression_attribute_values(":fingerprint", string(fingerprint.as_str()))
+            .expression_attribute_values(":result", AttributeValue::M(encoded))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Frees `key` after its request failed, so that a repeat runs again. Only a running
+    /// claim of the same request is removed; a claim already gone is fine.
+    pub async fn release_claim(
+        &self,
+        key: &IdempotencyKey,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), StorageError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(ID, key_value(key))
+            .condition_expression("#state = :running AND #fingerprint = :fingerprint")
+            .expression_attribute_names("#state", CLAIM_STATE)
+            .expression_attribute_names("#fingerprint", FINGERPRINT)
+            .expression_attribute_values(":running", string(RUNNING))
+            .expression_attribute_values(":fingerprint", string(fingerprint.as_str()))
+            .send()
+            .await;
+        match result {
+            Err(error) if !condition_failed(&error) => Err(error.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn decode_claim(item: &HashMap<String, AttributeValue>) -> Result<Claim, StorageError> {
+    let malformed =
+        |what: &str| StorageError::internal(format!("stored claim has a malformed {what}"));
+    let text = |name: &str| {
+        item.get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| malformed(name))
+    };
+    let state = match text(CLAIM_STATE)?.as_str() {
+        RUNNING => ClaimState::Running {
+            lease_until: item
+                .get(LEASE_UNTIL)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| malformed(LEASE_UNTIL))?,
+        },
+        DONE => ClaimState::Done(decode_stored(
+            item.get(RESULT)
+                .and_then(|v| v.as_m().ok())
+                .ok_or_else(|| malformed(RESULT))?,
+        )?),
+        _ => return Err(malformed(CLAIM_STATE)),
+    };
+    Ok(Claim {
+        fingerprint: Fingerprint::from_stored(text(FINGERPRINT)?.clone()),
+        resource: text(RESOURCE)?.parse().map_err(|_| malformed(RESOURCE))?,
+        state,
+    })
+}
