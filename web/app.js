@@ -200,13 +200,21 @@ $("filters").addEventListener("reset", () => setTimeout(reload));
 
 // --- Uploads ---------------------------------------------------------------------------------
 
+// A fresh key per upload: the API does a POST at most once per key, so whatever repeats it
+// (a retry, a proxy) cannot store the file twice. Random bytes rather than randomUUID(), which
+// exists only in secure contexts.
+function idempotencyKey() {
+  const random = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function uploadInline(file, onProgress) {
   const query = new URLSearchParams({ file_name: file.name });
   const xhr = await send(
     "POST",
     new URL(`images?${query}`, base),
     file,
-    headers({ "Content-Type": file.type || "application/octet-stream" }),
+    headers({ "Content-Type": file.type || "application/octet-stream", "Idempotency-Key": idempotencyKey() }),
     onProgress,
   );
   if (xhr.status !== 201) throw failure(xhr);
@@ -218,7 +226,7 @@ async function uploadDirect(file, onProgress) {
   const plan = await (
     await api("uploads", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey() },
       body: JSON.stringify({ file_name: file.name, size: file.size }),
     })
   ).json();

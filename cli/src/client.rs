@@ -1,5 +1,6 @@
 //! Talking to the API: the endpoint, authentication (API key or SigV4), retries with backoff
-//! on 5xx and connection errors, and problem documents turned into one-line failures.
+//! on 5xx and connection errors (of a `POST`, only one a repeat cannot duplicate), and problem
+//! documents turned into one-line failures.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -34,6 +35,8 @@ pub struct Client {
 pub struct Failure {
     pub message: String,
     pub request_id: Option<String>,
+    /// The server's answer, when there was one.
+    pub status: Option<StatusCode>,
     /// A 5xx, a 429 or a connection error: worth another attempt.
     pub retryable: bool,
 }
@@ -43,6 +46,7 @@ impl Failure {
         Self {
             message: message.into(),
             request_id: None,
+            status: None,
             retryable: false,
         }
     }
@@ -62,6 +66,25 @@ impl fmt::Display for Failure {
 pub struct Payload {
     pub bytes: Bytes,
     pub content_type: &'static str,
+    /// Whether the `POST` that sends it may be sent again after a failure; `None`: once only.
+    pub repeat: Option<Repeat>,
+}
+
+/// Why sending a `POST` twice is harmless. A `POST` without one is never retried: its answer
+/// may have been lost after the server acted, and a repeat would act again.
+pub enum Repeat {
+    /// Named by an `Idempotency-Key` (sent as the header): the API does it once per key.
+    Keyed(String),
+    /// The route makes a repeat harmless by itself (completing an upload twice answers the
+    /// same image).
+    Harmless,
+}
+
+impl Repeat {
+    /// A fresh key, for one new request and its retries.
+    pub fn fresh_key() -> Self {
+        Self::Keyed(uuid::Uuid::new_v4().to_string())
+    }
 }
 
 impl Client {
@@ -85,8 +108,8 @@ impl Client {
     }
 
     /// `method` on `path` (relative: `images`, `images/{id}`), retried on 5xx, 429 and
-    /// connection errors; a 4xx or the last failure becomes a `Failure` with the problem's
-    /// `detail` and `request_id`.
+    /// connection errors (a `POST` only when its payload says a repeat is harmless); a 4xx or
+    /// the last failure becomes a `Failure` with the problem's `detail` and `request_id`.
     pub async fn send(
         &self,
         method: Method,
@@ -104,6 +127,10 @@ impl Client {
         query: &[(&str, &str)],
         payload: Option<&Payload>,
     ) -> Result<Response, Failure> {
+        let repeatable = method != Method::POST || payload.is_some_and(|p| p.repeat.is_some());
+        if !repeatable {
+            return self.attempt(method, path, query, payload).await;
+        }
         retrying(|| self.attempt(method.clone(), path, query, payload)).await
     }
 
@@ -126,6 +153,9 @@ impl Client {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, payload.content_type)
                 .body(payload.bytes.clone());
+            if let Some(Repeat::Keyed(key)) = &payload.repeat {
+                request = request.header("idempotency-key", key);
+            }
         }
         let mut request = request
             .build()
@@ -159,6 +189,7 @@ impl Client {
         let response = self.http.execute(request).await.map_err(|e| Failure {
             message: format!("cannot reach {}: {}", self.base, chain(&e)),
             request_id: None,
+            status: None,
             retryable: true,
         })?;
         if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
@@ -207,6 +238,7 @@ pub async fn failure_of(response: Response) -> Failure {
             .as_str()
             .map(str::to_owned)
             .or(header_id),
+        status: Some(status),
         retryable,
     }
 }

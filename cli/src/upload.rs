@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Semaphore;
 
-use crate::client::{Client, Failure, Payload, failure_of, retrying};
+use crate::client::{Client, Failure, Payload, Repeat, failure_of, retrying};
 
 pub struct Options {
     /// Files sent at the same time.
@@ -187,7 +187,9 @@ async fn upload_file(
             .await
             .map_err(|e| Failure::new(format!("cannot read it: {e}")))?;
         match inline(client, name, bytes.into(), progress).await {
-            Err(failure) if failure.message.ends_with("(413)") => progress.rewind(),
+            Err(failure) if failure.status == Some(StatusCode::PAYLOAD_TOO_LARGE) => {
+                progress.rewind()
+            }
             outcome => return outcome,
         }
     }
@@ -203,6 +205,7 @@ async fn inline(
     let payload = Payload {
         bytes,
         content_type: "application/octet-stream",
+        repeat: Some(Repeat::fresh_key()),
     };
     let length = payload.bytes.len() as u64;
     let response = client
@@ -233,6 +236,7 @@ async fn direct(
     let payload = Payload {
         bytes: serde_json::to_vec(&request).expect("a JSON value").into(),
         content_type: "application/json",
+        repeat: Some(Repeat::fresh_key()),
     };
     let plan: Plan = client
         .send(Method::POST, "uploads", Some(&payload))
@@ -261,6 +265,7 @@ async fn direct(
             .expect("a JSON value")
             .into(),
         content_type: "application/json",
+        repeat: Some(Repeat::Harmless),
     };
     let record: serde_json::Value = client
         .send(
@@ -322,6 +327,7 @@ async fn put_part(client: &Client, part: &PlannedPart, bytes: Bytes) -> Result<S
     let response = request.send().await.map_err(|e| Failure {
         message: format!("cannot reach S3: {e}"),
         request_id: None,
+        status: None,
         retryable: true,
     })?;
     if !response.status().is_success() {

@@ -6,8 +6,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use image::{ImageFormat, Rgb, RgbImage};
 
@@ -186,19 +186,32 @@ fn refused_files_are_summarised_and_fail_the_run() {
 
 /// A server that answers every request with a 503 problem document, counting them.
 fn failing_server() -> (String, Arc<AtomicUsize>) {
+    let (address, count, _) = recording_failing_server();
+    (address, count)
+}
+
+/// Each request's head: its request line, then its header lines.
+type Heads = Arc<Mutex<Vec<Vec<String>>>>;
+
+/// `failing_server`, keeping each request's head.
+fn recording_failing_server() -> (String, Arc<AtomicUsize>, Heads) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let (seen, kept) = (Arc::clone(&count), Arc::clone(&heads));
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             seen.fetch_add(1, Ordering::SeqCst);
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut line = String::new();
+            let mut head = Vec::new();
             while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                head.push(line.trim_end().to_owned());
                 line.clear();
             }
+            kept.lock().unwrap().push(head);
             let body = r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"A storage service is unavailable; retry later.","code":"upstream_unavailable","request_id":"req-503"}"#;
             let _ = write!(
                 stream,
@@ -208,7 +221,7 @@ fn failing_server() -> (String, Arc<AtomicUsize>) {
             let _ = stream.read(&mut [0; 16]);
         }
     });
-    (address, count)
+    (address, count, heads)
 }
 
 #[test]
@@ -225,6 +238,94 @@ fn a_failing_server_gives_a_clear_message_after_retries() {
         count.load(Ordering::SeqCst),
         4,
         "the first attempt and three retries"
+    );
+}
+
+/// A proxy to `upstream` that loses the answer to its first request (after the server has
+/// begun answering it, so the server has acted) and passes every later one through.
+fn proxy_losing_first_answer(upstream: &str) -> String {
+    let upstream = upstream
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for (n, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { continue };
+            let server = std::net::TcpStream::connect(&upstream).unwrap();
+            let (mut client_in, mut server_out) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || std::io::copy(&mut client_in, &mut server_out));
+            let (mut server_in, mut client_out) = (server, client);
+            std::thread::spawn(move || {
+                if n == 0 {
+                    let _ = server_in.read(&mut [0; 1]);
+                    let _ = client_out.shutdown(std::net::Shutdown::Both);
+                } else {
+                    let _ = std::io::copy(&mut server_in, &mut client_out);
+                    let _ = client_out.shutdown(std::net::Shutdown::Write);
+                }
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn an_upload_whose_answer_is_lost_is_stored_once() {
+    let Some(endpoint) = server() else {
+        panic!("run through scripts/test-cli.sh");
+    };
+    let folder = tempdir("lost-answer");
+    let name = format!("lost-{}.png", std::process::id());
+    std::fs::write(
+        folder.join(&name),
+        picture(30, 20, 9, false, ImageFormat::Png),
+    )
+    .unwrap();
+    let lossy = proxy_losing_first_answer(&endpoint);
+    let run = cli(&lossy, &["upload", folder.join(&name).to_str().unwrap()]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let listed = cli(&endpoint, &["list", "--json", "--file-name", &name]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert_eq!(
+        text(&listed.stdout).lines().count(),
+        1,
+        "{}",
+        text(&listed.stdout)
+    );
+}
+
+/// Each upload is retried under one `Idempotency-Key` of its own, so that a retry after a lost
+/// answer can never store the image twice.
+#[test]
+fn uploads_are_retried_under_a_key_of_their_own() {
+    let (address, _, heads) = recording_failing_server();
+    let folder = tempdir("keys");
+    for seed in [1, 2] {
+        let bytes = picture(20, 10, seed, false, ImageFormat::Png);
+        std::fs::write(folder.join(format!("{seed}.png")), bytes).unwrap();
+    }
+    let run = cli(&address, &["upload", folder.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let heads = heads.lock().unwrap().clone();
+    let mut keys: Vec<String> = Vec::new();
+    for head in &heads {
+        assert!(head[0].starts_with("POST /images?file_name="), "{head:?}");
+        let key = head
+            .iter()
+            .find_map(|line| line.strip_prefix("idempotency-key: "))
+            .unwrap_or_else(|| panic!("a POST without a key: {head:?}"));
+        keys.push(key.to_owned());
+    }
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 2, "one key per file: {heads:?}");
+    assert_eq!(
+        heads.len(),
+        8,
+        "the first attempt and three retries, per file"
     );
 }
 

@@ -89,6 +89,11 @@ def main():
         page.locator("#more").scroll_into_view_if_needed()
         expect(cards).to_have_count(30)
 
+        # Each upload carries an Idempotency-Key of its own: the inline POSTs and the plan.
+        upload_keys = []
+        page.on("request", lambda request: request.method == "POST" and request.url.split("?")[0].endswith(("/images", "/uploads"))
+                and upload_keys.append(request.headers.get("idempotency-key")))
+
         # A small file (inline), a large one (straight to S3) and a hostile name, at once.
         page.locator("#picker").set_input_files([
             {"name": "small.png", "mimeType": "image/png", "buffer": small},
@@ -98,6 +103,7 @@ def main():
         expect(page.locator("#uploads li")).to_have_count(3)
         expect(page.locator("#uploads .message", has_text="uploaded")).to_have_count(3, timeout=20000)
         expect(page.locator("#uploads .failed")).to_have_count(0)
+        assert len(upload_keys) == 3 and all(upload_keys) and len(set(upload_keys)) == 3, upload_keys
         expect(cards).to_have_count(24)  # the grid reloads from the first page
         for name in ("small.png", "large.png", HOSTILE):
             card = page.locator("#grid .card", has=page.locator(".name", has_text=name))
