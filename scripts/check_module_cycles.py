@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Fails when a crate's top-level modules import each other in a circle (through `crate::`
 paths, outside tests and comments): each layer should depend only on the ones below it.
-Checks the service (src/) and the image readers (imaging/src/)."""
+Checks the service (src/), the image readers (imaging/src/) and the command-line client
+(cli/src/)."""
 import glob
 import os
 import re
@@ -38,7 +39,7 @@ def circles(root):
 
 
 found = set()
-for crate in ("src", "imaging/src"):
+for crate in ("src", "imaging/src", "cli/src"):
     for cycle in sorted(circles(os.path.join(REPO, crate))):
         found.add(cycle)
         print(f"import circle in {crate}: " + " -> ".join(cycle), file=sys.stderr)

@@ -183,7 +183,8 @@ impl Client {
                     region,
                     "execute-api",
                     SystemTime::now(),
-                )?;
+                )
+                .map_err(|e| Failure::new(e.to_string()))?;
             }
         }
         let response = self.http.execute(request).await.map_err(|e| Failure {

@@ -6,7 +6,6 @@ mod client;
 mod sigv4;
 mod upload;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,6 +13,7 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use clap::{Parser, Subcommand};
 use reqwest::Method;
+use tokio::io::AsyncWriteExt;
 
 use client::{Auth, Client, Failure};
 
@@ -218,7 +218,9 @@ async fn auth(cli: &Cli) -> Result<Auth, Failure> {
         .or_else(|| config.region().map(|r| r.to_string()))
         .ok_or_else(|| Failure::new("no region to sign for: pass --region"))?;
     let credentials = config.credentials_provider().ok_or_else(|| {
-        Failure::new("no AWS credentials found for SigV4 (AWS_PROFILE, environment, SSO...)")
+        Failure::new(
+            "no AWS credentials found for SigV4: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE to a profile with keys (for SSO: `aws configure export-credentials --format env`)",
+        )
     })?;
     Ok(Auth::SigV4 {
         credentials,
@@ -291,24 +293,46 @@ async fn list(
     }
 }
 
-async fn save(response: reqwest::Response, output: &PathBuf) -> Result<(), Failure> {
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| Failure::new(format!("the download broke off: {e}")))?;
+/// Streams the body to `output` (`-`: stdout) as it arrives. A file is written under a
+/// `.part` name and renamed when complete, so a broken download leaves no file that looks whole.
+async fn save(mut response: reqwest::Response, output: &PathBuf) -> Result<(), Failure> {
+    let broke = |e: reqwest::Error| Failure::new(format!("the download broke off: {e}"));
     if output.as_os_str() == "-" {
-        std::io::stdout()
-            .write_all(&bytes)
-            .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))?;
-        return Ok(());
+        let mut stdout = tokio::io::stdout();
+        while let Some(chunk) = response.chunk().await.map_err(broke)? {
+            stdout
+                .write_all(&chunk)
+                .await
+                .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))?;
+        }
+        return stdout
+            .flush()
+            .await
+            .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")));
     }
-    tokio::fs::write(output, &bytes)
+    let cannot_write =
+        |e: std::io::Error| Failure::new(format!("cannot write {}: {e}", output.display()));
+    let mut partial = output.clone().into_os_string();
+    partial.push(".part");
+    let partial = PathBuf::from(partial);
+    let mut file = tokio::fs::File::create(&partial)
         .await
-        .map_err(|e| Failure::new(format!("cannot write {}: {e}", output.display())))?;
-    eprintln!(
-        "wrote {} ({})",
-        output.display(),
-        upload::human(bytes.len() as u64)
-    );
+        .map_err(cannot_write)?;
+    let mut written = 0;
+    let copied = async {
+        while let Some(chunk) = response.chunk().await.map_err(broke)? {
+            file.write_all(&chunk).await.map_err(cannot_write)?;
+            written += chunk.len() as u64;
+        }
+        file.flush().await.map_err(cannot_write)
+    };
+    if let Err(failure) = copied.await {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(failure);
+    }
+    tokio::fs::rename(&partial, output)
+        .await
+        .map_err(cannot_write)?;
+    eprintln!("wrote {} ({})", output.display(), upload::human(written));
     Ok(())
 }

@@ -6,7 +6,17 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign as sign_parts};
 use aws_sigv4::sign::v4;
 
-use crate::client::Failure;
+/// Why a request could not be signed.
+#[derive(Debug)]
+pub struct SignError(String);
+
+impl std::fmt::Display for SignError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot sign the request: {}", self.0)
+    }
+}
+
+impl std::error::Error for SignError {}
 
 /// Adds the SigV4 headers (`authorization`, `x-amz-date`, and `x-amz-security-token` for
 /// temporary credentials) to `request`, whose body is `body`.
@@ -17,8 +27,8 @@ pub fn sign(
     region: &str,
     service: &str,
     time: SystemTime,
-) -> Result<(), Failure> {
-    let failed = |e: &dyn std::fmt::Display| Failure::new(format!("cannot sign the request: {e}"));
+) -> Result<(), SignError> {
+    let failed = |e: &dyn std::fmt::Display| SignError(e.to_string());
     let identity = credentials.clone().into();
     let params = v4::SigningParams::builder()
         .identity(&identity)

@@ -329,6 +329,43 @@ fn uploads_are_retried_under_a_key_of_their_own() {
     );
 }
 
+/// A download is streamed to a `.part` file and renamed when whole: one that breaks off leaves
+/// no file behind that looks complete.
+#[test]
+fn a_download_that_breaks_off_leaves_no_file() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            // 64 KiB promised, 10 sent.
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 65536\r\n\r\n0123456789"
+            );
+        }
+    });
+    let folder = tempdir("broken-download");
+    let output = folder.join("image.png");
+    let run = cli(&address, &["get", "x", "-o", output.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stderr).contains("the download broke off"),
+        "{}",
+        text(&run.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        0,
+        "nothing left in {folder:?}"
+    );
+}
+
 #[test]
 fn an_unreachable_server_and_bad_usage_fail_clearly() {
     let port = TcpListener::bind("127.0.0.1:0")
