@@ -112,15 +112,27 @@ function say(message) {
 
 let nextToken = null;
 let exhausted = false;
+// A page failed to load: scrolling does not ask again until the user does (the Retry button).
+let failed = false;
 let loading = null;
 let generation = 0;
 
+// A date input's day (YYYY-MM-DD) as the instant its local midnight is, `days` later.
+function localMidnight(day, days = 0) {
+  const [year, month, date] = day.split("-").map(Number);
+  return new Date(year, month - 1, date + days);
+}
+
+// "From" and "To" are whole days in the user's time zone, both included; the API's bounds are
+// UTC instants, both excluded.
 function filters() {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   const name = $("filter-name").value.trim();
   if (name) query.set("file_name", name);
-  if ($("filter-after").value) query.set("created_after", `${$("filter-after").value}T00:00:00Z`);
-  if ($("filter-before").value) query.set("created_before", `${$("filter-before").value}T23:59:59Z`);
+  const from = $("filter-after").value;
+  const to = $("filter-before").value;
+  if (from) query.set("created_after", new Date(localMidnight(from).getTime() - 1).toISOString());
+  if (to) query.set("created_before", localMidnight(to, 1).toISOString());
   return query;
 }
 
@@ -151,7 +163,7 @@ function card(record) {
 }
 
 async function loadMore() {
-  if (loading || exhausted) return loading;
+  if (loading || exhausted || failed) return loading;
   const mine = generation;
   const query = filters();
   if (nextToken) query.set("next_token", nextToken);
@@ -164,15 +176,22 @@ async function loadMore() {
       exhausted = !nextToken;
       say($("grid").children.length ? "" : "No images yet.");
     } catch (error) {
-      say(`Could not list the images: ${error.message}`);
-      exhausted = true;
+      if (mine !== generation) return;
+      failed = true;
+      const retry = element("button", { type: "button", id: "retry", textContent: "Retry" });
+      retry.addEventListener("click", () => {
+        failed = false;
+        say("");
+        loadMore();
+      });
+      $("status").replaceChildren(`Could not list the images: ${error.message} `, retry);
     } finally {
       loading = null;
     }
   })();
   await loading;
   // Keep filling while the end of the grid is still in view.
-  if (!exhausted && mine === generation && moreInView()) await loadMore();
+  if (!exhausted && !failed && mine === generation && moreInView()) await loadMore();
 }
 
 function moreInView() {
@@ -183,6 +202,7 @@ function reload() {
   generation += 1;
   nextToken = null;
   exhausted = false;
+  failed = false;
   loading = null;
   $("grid").replaceChildren();
   loadMore();
@@ -208,15 +228,19 @@ function idempotencyKey() {
   return Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function uploadInline(file, onProgress) {
+// Sent again, with the same key, once the user gave an API key for a 401/403.
+async function uploadInline(file, onProgress, key = idempotencyKey(), retried = false) {
   const query = new URLSearchParams({ file_name: file.name });
   const xhr = await send(
     "POST",
     new URL(`images?${query}`, base),
     file,
-    headers({ "Content-Type": file.type || "application/octet-stream", "Idempotency-Key": idempotencyKey() }),
+    headers({ "Content-Type": file.type || "application/octet-stream", "Idempotency-Key": key }),
     onProgress,
   );
+  if ((xhr.status === 401 || xhr.status === 403) && !retried && (await askForKey())) {
+    return uploadInline(file, onProgress, key, true);
+  }
   if (xhr.status !== 201) throw failure(xhr);
   return JSON.parse(xhr.responseText);
 }
@@ -230,6 +254,16 @@ async function uploadDirect(file, onProgress) {
       body: JSON.stringify({ file_name: file.name, size: file.size }),
     })
   ).json();
+  try {
+    return await sendAndComplete(file, plan, onProgress);
+  } catch (error) {
+    // Nothing half-made is left behind: the plan is abandoned (as the CLI does).
+    await api(`uploads/${encodeURIComponent(plan.id)}`, { method: "DELETE" }).catch(() => {});
+    throw error;
+  }
+}
+
+async function sendAndComplete(file, plan, onProgress) {
   const parts = [];
   let sent = 0;
   for (const part of plan.parts) {
@@ -256,11 +290,21 @@ async function uploadDirect(file, onProgress) {
   ).json();
 }
 
-async function upload(file) {
+// A few at a time: all at once, a folder of photos would share the bandwidth until every
+// upload is slow, and hold every file's request open at once.
+const UPLOADS_AT_ONCE = 3;
+
+function uploadRow(file) {
   const progress = element("progress", { max: file.size, value: 0 });
-  const message = element("span", { className: "message", textContent: bytes(file.size) });
+  const message = element("span", { className: "message", textContent: `waiting, ${bytes(file.size)}` });
   const row = element("li", {}, element("span", { textContent: file.name }), progress, message);
   $("uploads").append(row);
+  return { row, progress, message };
+}
+
+async function upload(file, { row, progress, message }) {
+  message.textContent = bytes(file.size);
+  row.classList.add("sending");
   const onProgress = (loaded) => {
     progress.value = loaded;
   };
@@ -273,12 +317,21 @@ async function upload(file) {
     row.classList.add("failed");
     message.textContent = `failed: ${error.message}`;
     return null;
+  } finally {
+    row.classList.remove("sending");
   }
 }
 
 async function uploadAll(files) {
-  const records = await Promise.all([...files].map(upload));
-  if (records.some(Boolean)) reload();
+  const queue = [...files].map((file) => [file, uploadRow(file)]);
+  let uploaded = false;
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      uploaded = Boolean(await upload(...next)) || uploaded;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(UPLOADS_AT_ONCE, queue.length) }, worker));
+  if (uploaded) reload();
 }
 
 const drop = $("drop");

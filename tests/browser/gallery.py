@@ -2,7 +2,9 @@
 moto: upload a small and a large image, see both in the grid with their thumbnails, scroll to
 a second page, filter by name and by date, open a detail view, delete, and check that a file
 name written as HTML shows as text and runs nothing; then the API-key prompt, against API
-Gateway's 403 played by request routing. Screenshots go to SCREENSHOTS.
+Gateway's 403 played by request routing (for listings and for uploads); uploads a few at a
+time; a direct upload S3 refuses, aborted; a failed page of the grid, retried; and the date
+filters in another time zone. Screenshots go to SCREENSHOTS.
 
 Usage (scripts/test-browser.sh sets it up): python gallery.py BASE_URL SCREENSHOTS
 """
@@ -180,7 +182,91 @@ def main():
         keyed.locator("#grid .card .thumb img").first.wait_for()
         assert keyed.evaluate("sessionStorage.getItem('apiKey')") == "k-123"
         assert len(refused) == 1, refused
+
+        # An upload (XMLHttpRequest) refused 403 asks for the key too, and is sent again with
+        # it and with the same Idempotency-Key.
+        keyed.evaluate("sessionStorage.removeItem('apiKey')")
+        refused.clear()
+        sent_keys = []
+        keyed.on("request", lambda request: request.method == "POST" and sent_keys.append(request.headers.get("idempotency-key")))
+        keyed.locator("#picker").set_input_files([{"name": "keyed.png", "mimeType": "image/png", "buffer": small}])
+        expect(keyed.locator("#key-dialog")).to_be_visible()
+        keyed.fill("#key-input", "k-123")
+        keyed.click("#key-form button[type=submit]")
+        expect(keyed.locator("#uploads .message", has_text="uploaded")).to_have_count(1, timeout=20000)
+        assert len(refused) == 1 and len(sent_keys) == 2 and sent_keys[0] == sent_keys[1], (refused, sent_keys)
         keyed.close()
+
+        # Uploads run a few at a time: the page counts the requests it has open.
+        batch = browser.new_page(viewport={"width": 1280, "height": 800})
+        batch.add_init_script("""
+            window.openUploads = 0; window.mostOpenUploads = 0;
+            const send = XMLHttpRequest.prototype.send;
+            XMLHttpRequest.prototype.send = function (...args) {
+              window.mostOpenUploads = Math.max(window.mostOpenUploads, ++window.openUploads);
+              // Done at readyState 4, which comes before the load event the page waits for.
+              this.addEventListener("readystatechange", () => this.readyState === 4 && window.openUploads--);
+              return send.apply(this, args);
+            };
+        """)
+        batch.goto(base)
+        batch.locator("#picker").set_input_files([
+            {"name": f"batch-{i}.png", "mimeType": "image/png", "buffer": png(40, 30, 100 + i)} for i in range(7)
+        ])
+        expect(batch.locator("#uploads .message", has_text="uploaded")).to_have_count(7, timeout=30000)
+        most = batch.evaluate("window.mostOpenUploads")
+        assert 1 <= most <= 3, most
+
+        # A direct upload whose part S3 refuses is aborted: its plan is deleted.
+        deletes = []
+        batch.on("request", lambda request: request.method == "DELETE" and deletes.append(request.url))
+        batch.route(lambda url: "X-Amz-Signature" in url,
+                    lambda route: route.fulfill(status=500, body="S3 is down") if route.request.method == "PUT" else route.continue_())
+        batch.locator("#uploads").evaluate("list => list.replaceChildren()")
+        batch.locator("#picker").set_input_files([{"name": "refused-part.png", "mimeType": "image/png", "buffer": large}])
+        expect(batch.locator("#uploads .failed")).to_have_count(1, timeout=20000)
+        batch.wait_for_timeout(500)
+        assert len(deletes) == 1 and "/uploads/" in deletes[0], deletes
+        batch.unroute(lambda url: "X-Amz-Signature" in url)
+
+        # A page of the grid that fails to load can be loaded again.
+        failures = {"left": 1}
+
+        def flaky(route):
+            if "next_token=" in route.request.url and failures["left"]:
+                failures["left"] -= 1
+                route.fulfill(status=503, content_type="application/problem+json",
+                              body='{"status":503,"detail":"A storage service is unavailable; retry later."}')
+            else:
+                route.continue_()
+
+        batch.route(lambda url: "/images?" in url, flaky)
+        batch.reload()
+        batch_cards = batch.locator("#grid .card")
+        expect(batch_cards).to_have_count(24)
+        batch.locator("#more").scroll_into_view_if_needed()
+        expect(batch.locator("#retry")).to_be_visible()
+        expect(batch_cards).to_have_count(24)
+        batch.click("#retry")
+        expect(batch_cards.nth(24)).to_be_visible()
+        batch.close()
+
+        # The date filters are the user's own days: in Auckland (UTC+13 in November), 29
+        # November runs from 10:00 UTC on the 28th to 11:00 UTC on the 29th.
+        auckland = browser.new_context(timezone_id="Pacific/Auckland", viewport={"width": 1280, "height": 800})
+        dated = auckland.new_page()
+        listings = []
+        dated.on("request", lambda request: "/images?" in request.url and listings.append(request.url))
+        dated.goto(base)
+        expect(dated.locator("#grid .card")).to_have_count(24)
+        dated.fill("#filter-after", "2026-11-29")
+        dated.fill("#filter-before", "2026-11-29")
+        dated.click("#filters button[type=submit]")
+        dated.wait_for_timeout(500)
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(listings[-1]).query)
+        assert query["created_after"] == ["2026-11-28T10:59:59.999Z"], query
+        assert query["created_before"] == ["2026-11-29T11:00:00.000Z"], query
+        auckland.close()
 
         # On a phone-sized screen the grid still shows, in fewer columns.
         page.set_viewport_size({"width": 390, "height": 800})
