@@ -205,6 +205,44 @@ async fn concurrent_repeats_make_one_image_and_the_others_wait_their_turn() {
 }
 
 #[tokio::test]
+async fn concurrent_repeats_of_a_plan_make_one_upload() {
+    let app = spawn_app().await;
+    let key = fresh_key();
+    let requests = (0..8).map(|_| {
+        app.http
+            .post(app.url("/uploads"))
+            .header("idempotency-key", &key)
+            .json(&json!({"file_name": "raced.png", "size": 1000}))
+            .send()
+    });
+    let mut ids = Vec::new();
+    for response in futures_util::future::join_all(requests).await {
+        let response = response.unwrap();
+        match response.status().as_u16() {
+            201 => ids.push(created(response).await.1["id"].clone()),
+            409 => {
+                assert_problem(response, 409, "request_in_progress").await;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        !ids.is_empty() && ids.iter().all(|id| *id == ids[0]),
+        "{ids:?}"
+    );
+    // One pending upload: the table holds it and the key's claim, nothing else.
+    let scanned = app
+        .dynamodb
+        .scan()
+        .table_name(&app.table)
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scanned.items().len(), 2, "{:?}", scanned.items());
+}
+
+#[tokio::test]
 async fn a_failed_request_frees_its_key_so_its_repeat_runs() {
     let proxy = FaultyProxy::start(&moto_endpoint()).await;
     let app = spawn_app_at(&proxy.endpoint, &[]).await;
