@@ -22,7 +22,7 @@ use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-pub use catalog::{Catalog, Claim, ClaimState, Page, Removal, Stored, schema};
+pub use catalog::{Catalog, Claim, ClaimState, Hold, Page, Removal, Stored, schema};
 pub use errors::{BoxError, StorageError};
 pub use objects::{AssembleError, Listing, Objects, PresignedPart};
 pub use once::{KEY_LIFETIME, OnceError};

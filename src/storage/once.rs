@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::catalog::{ClaimState, Hold};
 use super::{ImageStore, StorageError, Stored, Ticket};
 use crate::domain::{IdempotentRequest, ImageId, ImageRecord, NewUpload, Timestamp};
 
@@ -33,11 +34,14 @@ pub enum OnceError {
 
 /// What a claimed key lets a request do.
 enum Start {
-    /// Make `ImageId`: the request holds the key.
-    Run(ImageId),
+    /// Make `ImageId`: the request holds the key, as `Holder`.
+    Run(ImageId, Holder),
     /// Answer with what an earlier request with the key made.
     Made(Stored),
 }
+
+/// The token a request holds its key by, so that only it ends its claim.
+struct Holder(String);
 
 fn ms(duration: Duration) -> i64 {
     duration.as_millis() as i64
@@ -56,15 +60,16 @@ impl ImageStore {
             match store.start(&request, record.id, KEY_LIFETIME).await? {
                 Start::Made(Stored::Image(made)) => Ok(made),
                 Start::Made(Stored::Pending(_)) => Err(mixed_up()),
-                Start::Run(id) => {
+                Start::Run(id, holder) => {
                     record.id = id;
                     match store.create_now(&record, bytes).await {
                         Ok(()) => {
-                            store.finish(&request, Stored::Image(record.clone())).await;
+                            let made = Stored::Image(record.clone());
+                            store.finish(&request, &holder, made).await;
                             Ok(record)
                         }
                         Err(error) => {
-                            store.release(&request).await;
+                            store.release(&request, &holder).await;
                             Err(error.into())
                         }
                     }
@@ -95,18 +100,19 @@ impl ImageStore {
                     Ok(Ticket { upload, parts })
                 }
                 Start::Made(Stored::Image(_)) => Err(mixed_up()),
-                Start::Run(id) => match store.begin_upload_as(id, new, part_bytes, ttl).await {
-                    Ok(ticket) => {
-                        store
-                            .finish(&request, Stored::Pending(ticket.upload.clone()))
-                            .await;
-                        Ok(ticket)
+                Start::Run(id, holder) => {
+                    match store.begin_upload_as(id, new, part_bytes, ttl).await {
+                        Ok(ticket) => {
+                            let made = Stored::Pending(ticket.upload.clone());
+                            store.finish(&request, &holder, made).await;
+                            Ok(ticket)
+                        }
+                        Err(error) => {
+                            store.release(&request, &holder).await;
+                            Err(error.into())
+                        }
                     }
-                    Err(error) => {
-                        store.release(&request).await;
-                        Err(error.into())
-                    }
-                },
+                }
             }
         })
         .await
@@ -119,45 +125,42 @@ impl ImageStore {
         lifetime: Duration,
     ) -> Result<Start, OnceError> {
         let now = Timestamp::now().unix_ms();
-        let lease_until = now + ms(LEASE);
+        let holder = Holder(ImageId::new().to_string());
+        let hold = Hold {
+            holder: &holder.0,
+            now,
+            lease_until: now + ms(LEASE),
+            expires: now + ms(lifetime),
+        };
         let claim = self
             .catalog
-            .claim(
-                &request.key,
-                &request.fingerprint,
-                fresh,
-                now,
-                lease_until,
-                now + ms(lifetime),
-            )
+            .claim(&request.key, &request.fingerprint, fresh, &hold)
             .await?;
         let Some(claim) = claim else {
-            return Ok(Start::Run(fresh));
+            return Ok(Start::Run(fresh, holder));
         };
         if claim.fingerprint != request.fingerprint {
             return Err(OnceError::Reused);
         }
         match claim.state {
-            super::ClaimState::Done(made) => Ok(Start::Made(made)),
-            super::ClaimState::Running { lease_until: held } if held > now => {
-                Err(OnceError::InProgress)
-            }
-            super::ClaimState::Running { lease_until: held } => {
-                if !self
+            ClaimState::Done(made) => Ok(Start::Made(made)),
+            ClaimState::Running { lease_until: held } if held > now => Err(OnceError::InProgress),
+            ClaimState::Running { lease_until: held } => {
+                let taken = self
                     .catalog
-                    .take_over(&request.key, held, lease_until)
-                    .await?
-                {
+                    .take_over(&request.key, &holder.0, held, hold.lease_until)
+                    .await?;
+                if !taken {
                     return Err(OnceError::InProgress);
                 }
                 tracing::warn!(id = %claim.resource, "taking over an idempotency key whose request died");
                 // What the dead request may have made is under the id it claimed.
                 match self.catalog.get_stored(claim.resource).await? {
                     Some(made) => {
-                        self.finish(request, made.clone()).await;
+                        self.finish(request, &holder, made.clone()).await;
                         Ok(Start::Made(made))
                     }
-                    None => Ok(Start::Run(claim.resource)),
+                    None => Ok(Start::Run(claim.resource, holder)),
                 }
             }
         }
@@ -165,10 +168,10 @@ impl ImageStore {
 
     /// A key whose answer cannot be recorded stays claimed until its lease ends; the repeat
     /// that takes it over then finds what was made.
-    async fn finish(&self, request: &IdempotentRequest, made: Stored) {
+    async fn finish(&self, request: &IdempotentRequest, holder: &Holder, made: Stored) {
         if let Err(error) = self
             .catalog
-            .finish_claim(&request.key, &request.fingerprint, &made)
+            .finish_claim(&request.key, &holder.0, &made)
             .await
         {
             tracing::warn!(%error, "could not record an idempotent request's answer; its key is held until its lease ends");
@@ -176,12 +179,8 @@ impl ImageStore {
     }
 
     /// A key that cannot be freed stays claimed until its lease ends.
-    async fn release(&self, request: &IdempotentRequest) {
-        if let Err(error) = self
-            .catalog
-            .release_claim(&request.key, &request.fingerprint)
-            .await
-        {
+    async fn release(&self, request: &IdempotentRequest, holder: &Holder) {
+        if let Err(error) = self.catalog.release_claim(&request.key, &holder.0).await {
             tracing::warn!(%error, "could not free the key of a failed request; it is held until its lease ends");
         }
     }

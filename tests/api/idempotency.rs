@@ -14,6 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::helpers::{TestApp, assert_problem, moto_endpoint, png, spawn_app, spawn_app_at};
+use image_api::storage::Hold;
+
 use crate::proxy::{FaultyProxy, Plan};
 
 fn fresh_key() -> String {
@@ -372,16 +374,15 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
         let fingerprint = Fingerprint::of(&[b"test", &bytes]);
         let claimed = ImageId::new();
         // The dead request: claimed its key, its lease over; maybe it had stored the image.
+        let dead = Hold {
+            holder: "dead",
+            now: now - 60_000,
+            lease_until: now - 1,
+            expires: now + 60_000,
+        };
         let held = store
             .catalog()
-            .claim(
-                &key,
-                &fingerprint,
-                claimed,
-                now - 60_000,
-                now - 1,
-                now + 60_000,
-            )
+            .claim(&key, &fingerprint, claimed, &dead)
             .await
             .unwrap();
         assert!(held.is_none());
@@ -409,18 +410,27 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
     // A live lease is respected: its repeat is told to wait.
     let key = IdempotencyKey::parse(b"live").unwrap();
     let fingerprint = Fingerprint::of(&[b"live"]);
+    let live = Hold {
+        holder: "live",
+        now,
+        lease_until: now + 60_000,
+        expires: now + 120_000,
+    };
     store
         .catalog()
-        .claim(
-            &key,
-            &fingerprint,
-            ImageId::new(),
-            now,
-            now + 60_000,
-            now + 120_000,
-        )
+        .claim(&key, &fingerprint, ImageId::new(), &live)
         .await
         .unwrap();
+    // A request that outlived its lease and was taken over cannot end the new holder's claim.
+    store.catalog().release_claim(&key, "dead").await.unwrap();
+    let made = image_api::storage::Stored::Image(record(ImageId::new()));
+    assert!(
+        store
+            .catalog()
+            .finish_claim(&key, "dead", &made)
+            .await
+            .is_err()
+    );
     let waiting = store
         .create_once(
             IdempotentRequest { key, fingerprint },

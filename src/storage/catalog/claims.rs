@@ -25,8 +25,20 @@ const FINGERPRINT: &str = "fingerprint";
 const RESOURCE: &str = "resource";
 /// Until when, in epoch milliseconds, the running request holds the key.
 const LEASE_UNTIL: &str = "lease_until";
+/// Which request holds it: a request that outlived its lease and then ends must not end the
+/// claim of the one that took it over.
+const HOLDER: &str = "holder";
 /// What the request made, encoded as the table encodes it.
 const RESULT: &str = "result";
+
+/// A request's hold on a key: who holds it (a token of its own), when it asked, until when
+/// its lease runs and until when the key is remembered, all in epoch milliseconds.
+pub struct Hold<'a> {
+    pub holder: &'a str,
+    pub now: i64,
+    pub lease_until: i64,
+    pub expires: i64,
+}
 
 /// Who holds a key that could not be claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,17 +79,16 @@ impl Catalog {
         key: &IdempotencyKey,
         fingerprint: &Fingerprint,
         resource: ImageId,
-        now: i64,
-        lease_until: i64,
-        expires: i64,
+        hold: &Hold<'_>,
     ) -> Result<Option<Claim>, StorageError> {
         let item = HashMap::from([
             (ID.to_owned(), key_value(key)),
             (CLAIM_STATE.to_owned(), string(RUNNING)),
+            (HOLDER.to_owned(), string(hold.holder)),
             (FINGERPRINT.to_owned(), string(fingerprint.as_str())),
             (RESOURCE.to_owned(), id_value(resource)),
-            (LEASE_UNTIL.to_owned(), number(lease_until)),
-            (TTL.to_owned(), number(expires.div_euclid(1000))),
+            (LEASE_UNTIL.to_owned(), number(hold.lease_until)),
+            (TTL.to_owned(), number(hold.expires.div_euclid(1000))),
         ]);
         let result = self
             .client
@@ -87,7 +98,7 @@ impl Catalog {
             .condition_expression("attribute_not_exists(#id) OR #ttl < :now")
             .expression_attribute_names("#id", ID)
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_values(":now", number(now.div_euclid(1000)))
+            .expression_attribute_values(":now", number(hold.now.div_euclid(1000)))
             .send()
             .await;
         if applied(result)? {
@@ -104,17 +115,16 @@ impl Catalog {
         match output.item {
             Some(item) => decode_claim(&item).map(Some),
             // Removed by its time to live in between: the key is free again.
-            None => {
-                Box::pin(self.claim(key, fingerprint, resource, now, lease_until, expires)).await
-            }
+            None => Box::pin(self.claim(key, fingerprint, resource, hold)).await,
         }
     }
 
     /// Takes over a running claim whose lease ran out at `lease_until` (its request died):
-    /// `true` when it is now this request's, until `new_lease_until`.
+    /// `true` when it is now `holder`'s, until `new_lease_until`.
     pub async fn take_over(
         &self,
         key: &IdempotencyKey,
+        holder: &str,
         lease_until: i64,
         new_lease_until: i64,
     ) -> Result<bool, StorageError> {
@@ -123,9 +133,11 @@ impl Catalog {
             .update_item()
             .table_name(&self.table)
             .key(ID, key_value(key))
-            .update_expression("SET #lease = :new")
+            .update_expression("SET #lease = :new, #holder = :holder")
             .condition_expression("#state = :running AND #lease = :old")
             .expression_attribute_names("#lease", LEASE_UNTIL)
+            .expression_attribute_names("#holder", HOLDER)
+            .expression_attribute_values(":holder", string(holder))
             .expression_attribute_names("#state", CLAIM_STATE)
             .expression_attribute_values(":running", string(RUNNING))
             .expression_attribute_values(":old", number(lease_until))
@@ -135,11 +147,12 @@ impl Catalog {
         applied(result)
     }
 
-    /// Records what the request that holds `key` made, for its repeats to answer with.
+    /// Records what `holder` made, for the repeats of its request to answer with; nothing when
+    /// it no longer holds the key.
     pub async fn finish_claim(
         &self,
         key: &IdempotencyKey,
-        fingerprint: &Fingerprint,
+        holder: &str,
         made: &Stored,
     ) -> Result<(), StorageError> {
         let encoded = match made {
@@ -151,37 +164,37 @@ impl Catalog {
             .table_name(&self.table)
             .key(ID, key_value(key))
             .update_expression("SET #state = :done, #result = :result REMOVE #lease")
-            .condition_expression("#state = :running AND #fingerprint = :fingerprint")
+            .condition_expression("#state = :running AND #holder = :holder")
             .expression_attribute_names("#state", CLAIM_STATE)
             .expression_attribute_names("#result", RESULT)
             .expression_attribute_names("#lease", LEASE_UNTIL)
-            .expression_attribute_names("#fingerprint", FINGERPRINT)
+            .expression_attribute_names("#holder", HOLDER)
             .expression_attribute_values(":done", string(DONE))
             .expression_attribute_values(":running", string(RUNNING))
-            .expression_attribute_values(":fingerprint", string(fingerprint.as_str()))
+            .expression_attribute_values(":holder", string(holder))
             .expression_attribute_values(":result", AttributeValue::M(encoded))
             .send()
             .await?;
         Ok(())
     }
 
-    /// Frees `key` after its request failed, so that a repeat runs again. Only a running
-    /// claim of the same request is removed; a claim already gone is fine.
+    /// Frees `key` after `holder`'s request failed, so that a repeat runs again. Only a claim
+    /// `holder` still holds is removed; one already gone or taken over is left alone.
     pub async fn release_claim(
         &self,
         key: &IdempotencyKey,
-        fingerprint: &Fingerprint,
+        holder: &str,
     ) -> Result<(), StorageError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(ID, key_value(key))
-            .condition_expression("#state = :running AND #fingerprint = :fingerprint")
+            .condition_expression("#state = :running AND #holder = :holder")
             .expression_attribute_names("#state", CLAIM_STATE)
-            .expression_attribute_names("#fingerprint", FINGERPRINT)
+            .expression_attribute_names("#holder", HOLDER)
             .expression_attribute_values(":running", string(RUNNING))
-            .expression_attribute_values(":fingerprint", string(fingerprint.as_str()))
+            .expression_attribute_values(":holder", string(holder))
             .send()
             .await;
         match result {

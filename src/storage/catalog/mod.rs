@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
-pub use claims::{Claim, ClaimState};
+pub use claims::{Claim, ClaimState, Hold};
 pub use items::schema;
 pub use listing::Page;
 
