@@ -62,17 +62,9 @@ impl ImageStore {
                 Start::Made(Stored::Pending(_)) => Err(mixed_up()),
                 Start::Run(id, holder) => {
                     record.id = id;
-                    match store.create_now(&record, bytes).await {
-                        Ok(()) => {
-                            let made = Stored::Image(record.clone());
-                            store.finish(&request, &holder, made).await;
-                            Ok(record)
-                        }
-                        Err(error) => {
-                            store.release(&request, &holder).await;
-                            Err(error.into())
-                        }
-                    }
+                    let created = store.create_now(&record, bytes).await.map(|()| record);
+                    let made = |record: &ImageRecord| Stored::Image(record.clone());
+                    store.end(&request, &holder, created, made).await
                 }
             }
         })
@@ -101,17 +93,9 @@ impl ImageStore {
                 }
                 Start::Made(Stored::Image(_)) => Err(mixed_up()),
                 Start::Run(id, holder) => {
-                    match store.begin_upload_as(id, new, part_bytes, ttl).await {
-                        Ok(ticket) => {
-                            let made = Stored::Pending(ticket.upload.clone());
-                            store.finish(&request, &holder, made).await;
-                            Ok(ticket)
-                        }
-                        Err(error) => {
-                            store.release(&request, &holder).await;
-                            Err(error.into())
-                        }
-                    }
+                    let planned = store.begin_upload_as(id, new, part_bytes, ttl).await;
+                    let made = |ticket: &Ticket| Stored::Pending(ticket.upload.clone());
+                    store.end(&request, &holder, planned, made).await
                 }
             }
         })
@@ -162,6 +146,27 @@ impl ImageStore {
                     }
                     None => Ok(Start::Run(claim.resource, holder)),
                 }
+            }
+        }
+    }
+
+    /// Ends a claimed request: records what it `made` for its repeats, or frees its key when
+    /// it failed.
+    async fn end<T>(
+        &self,
+        request: &IdempotentRequest,
+        holder: &Holder,
+        outcome: Result<T, StorageError>,
+        made: impl FnOnce(&T) -> Stored,
+    ) -> Result<T, OnceError> {
+        match outcome {
+            Ok(value) => {
+                self.finish(request, holder, made(&value)).await;
+                Ok(value)
+            }
+            Err(error) => {
+                self.release(request, holder).await;
+                Err(error.into())
             }
         }
     }
