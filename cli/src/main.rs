@@ -295,44 +295,49 @@ async fn list(
 
 /// Streams the body to `output` (`-`: stdout) as it arrives. A file is written under a
 /// `.part` name and renamed when complete, so a broken download leaves no file that looks whole.
-async fn save(mut response: reqwest::Response, output: &PathBuf) -> Result<(), Failure> {
-    let broke = |e: reqwest::Error| Failure::new(format!("the download broke off: {e}"));
+async fn save(response: reqwest::Response, output: &PathBuf) -> Result<(), Failure> {
     if output.as_os_str() == "-" {
-        let mut stdout = tokio::io::stdout();
-        while let Some(chunk) = response.chunk().await.map_err(broke)? {
-            stdout
-                .write_all(&chunk)
-                .await
-                .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))?;
-        }
-        return stdout
-            .flush()
+        return copy(response, &mut tokio::io::stdout(), "to stdout")
             .await
-            .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")));
+            .map(drop);
     }
-    let cannot_write =
-        |e: std::io::Error| Failure::new(format!("cannot write {}: {e}", output.display()));
+    let shown = output.display().to_string();
     let mut partial = output.clone().into_os_string();
     partial.push(".part");
     let partial = PathBuf::from(partial);
     let mut file = tokio::fs::File::create(&partial)
         .await
-        .map_err(cannot_write)?;
-    let mut written = 0;
-    let copied = async {
-        while let Some(chunk) = response.chunk().await.map_err(broke)? {
-            file.write_all(&chunk).await.map_err(cannot_write)?;
-            written += chunk.len() as u64;
+        .map_err(|e| Failure::new(format!("cannot write {shown}: {e}")))?;
+    let written = match copy(response, &mut file, &shown).await {
+        Ok(written) => written,
+        Err(failure) => {
+            let _ = tokio::fs::remove_file(&partial).await;
+            return Err(failure);
         }
-        file.flush().await.map_err(cannot_write)
     };
-    if let Err(failure) = copied.await {
-        let _ = tokio::fs::remove_file(&partial).await;
-        return Err(failure);
-    }
     tokio::fs::rename(&partial, output)
         .await
-        .map_err(cannot_write)?;
-    eprintln!("wrote {} ({})", output.display(), upload::human(written));
+        .map_err(|e| Failure::new(format!("cannot write {shown}: {e}")))?;
+    eprintln!("wrote {shown} ({})", upload::human(written));
     Ok(())
+}
+
+/// The body into `sink` (named `name` in errors), chunk by chunk; how many bytes it had.
+async fn copy(
+    mut response: reqwest::Response,
+    sink: &mut (impl tokio::io::AsyncWrite + Unpin),
+    name: &str,
+) -> Result<u64, Failure> {
+    let cannot_write = |e: std::io::Error| Failure::new(format!("cannot write {name}: {e}"));
+    let mut written = 0;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Failure::new(format!("the download broke off: {e}")))?
+    {
+        sink.write_all(&chunk).await.map_err(cannot_write)?;
+        written += chunk.len() as u64;
+    }
+    sink.flush().await.map_err(cannot_write)?;
+    Ok(written)
 }

@@ -2,6 +2,7 @@
 //! names a request so that repeating it, after a lost answer, is done at most once.
 
 use std::borrow::Cow;
+use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 use utoipa::openapi::RefOr;
@@ -73,8 +74,11 @@ impl Fingerprint {
             hash.update((part.len() as u64).to_be_bytes());
             hash.update(part);
         }
-        let digest = hash.finalize();
-        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+        let mut hex = String::with_capacity(64);
+        for byte in hash.finalize() {
+            let _ = write!(hex, "{byte:02x}");
+        }
+        Self(hex)
     }
 
     /// As stored: 64 hex digits.

@@ -109,7 +109,7 @@ impl ImageStore {
         lifetime: Duration,
     ) -> Result<Start, OnceError> {
         let now = Timestamp::now().unix_ms();
-        let holder = Holder(ImageId::new().to_string());
+        let holder = Holder(uuid::Uuid::new_v4().to_string());
         let hold = Hold {
             holder: &holder.0,
             now,

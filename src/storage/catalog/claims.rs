@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use super::items::{decode_stored, id_value, image_item, pending_item, string};
 use super::schema::{ID, TTL};
@@ -71,9 +72,8 @@ fn number(value: i64) -> AttributeValue {
 }
 
 impl Catalog {
-    /// Claims `key` for a request that will make `resource`, holding it until `lease_until`
-    /// and remembering it until `expires` (both epoch milliseconds). `None` when claimed;
-    /// else whoever holds it (read strongly consistent after the failed write).
+    /// Claims `key` for a request that will make `resource`, as `hold` says. `None` when
+    /// claimed; else the claim that holds it, as the refused write found it.
     pub async fn claim(
         &self,
         key: &IdempotencyKey,
@@ -99,24 +99,23 @@ impl Catalog {
             .expression_attribute_names("#id", ID)
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":now", number(hold.now.div_euclid(1000)))
+            // The claim that holds the key comes back with the refusal: no second read.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        if applied(result)? {
-            return Ok(None);
+        let error = match result {
+            Ok(_) => return Ok(None),
+            Err(error) => error,
+        };
+        if let Some(PutItemError::ConditionalCheckFailedException(refused)) =
+            error.as_service_error()
+        {
+            let held = refused.item().ok_or_else(|| {
+                StorageError::internal("a refused claim came back without its holder")
+            })?;
+            return decode_claim(held).map(Some);
         }
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(ID, key_value(key))
-            .consistent_read(true)
-            .send()
-            .await?;
-        match output.item {
-            Some(item) => decode_claim(&item).map(Some),
-            // Removed by its time to live in between: the key is free again.
-            None => Box::pin(self.claim(key, fingerprint, resource, hold)).await,
-        }
+        Err(error.into())
     }
 
     /// Takes over a running claim whose lease ran out at `lease_until` (its request died):
