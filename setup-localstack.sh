@@ -60,13 +60,13 @@ else
     --billing-mode PAY_PER_REQUEST \
     --attribute-definitions \
       AttributeName=id,AttributeType=S \
-      AttributeName=file_name,AttributeType=S \
-      AttributeName=shard,AttributeType=S \
+      AttributeName=owner,AttributeType=S \
+      AttributeName=owner_file_name,AttributeType=S \
       AttributeName=created_key,AttributeType=S \
     --key-schema AttributeName=id,KeyType=HASH \
     --global-secondary-indexes \
-      'IndexName=by_created,KeySchema=[{AttributeName=shard,KeyType=HASH},{AttributeName=created_key,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
-      'IndexName=by_file_name,KeySchema=[{AttributeName=file_name,KeyType=HASH},{AttributeName=created_key,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
+      'IndexName=by_owner,KeySchema=[{AttributeName=owner,KeyType=HASH},{AttributeName=created_key,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
+      'IndexName=by_owner_file_name,KeySchema=[{AttributeName=owner_file_name,KeyType=HASH},{AttributeName=created_key,KeyType=RANGE}],Projection={ProjectionType=ALL}' \
     >/dev/null 2>&1 || awsx dynamodb describe-table --table-name "$TABLE" >/dev/null
   echo "table $TABLE: created"
 fi

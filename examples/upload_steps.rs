@@ -70,6 +70,7 @@ async fn steps(state: &AppState, kind: &str, image: &[u8]) -> BTreeMap<&'static 
         .expect("a valid upload");
         let t = samples.add("1 read the body: parse, decode, sniff, dimensions", t);
         let record = ImageRecord::new(
+            config.owner.clone(),
             new.file_name,
             new.media,
             new.content.len(),

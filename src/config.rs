@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use imaging::budget::Budget;
 
+use crate::domain::Owner;
+
 /// The largest image whose base64 JSON body still fits Lambda's synchronous payload limit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:3000";
@@ -27,6 +29,8 @@ const MAX_UPLOAD_TTL_SECS: u64 = 7 * 24 * 3600;
 /// Open connections the HTTP server holds at most: below the most common open-file limit.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 30;
+/// Whose the images are when nobody signs in, and whose the records written before owners are.
+pub const DEFAULT_OWNER: &str = "default";
 /// Region used against an emulator when none is configured; emulators accept any.
 pub const EMULATOR_REGION: &str = "us-east-1";
 
@@ -65,6 +69,9 @@ pub struct Config {
     pub client_timeout: std::time::Duration,
     /// Browser origins allowed to call the API (CORS); empty means CORS is off.
     pub cors_allowed_origins: Vec<String>,
+    /// Without sign-in, the owner of every image; with it, the owner of the records written
+    /// before owners existed (`IMAGE_OWNER`).
+    pub owner: Owner,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -194,6 +201,12 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
 
+        let owner_raw = get("IMAGE_OWNER").unwrap_or_else(|| DEFAULT_OWNER.to_owned());
+        let owner = Owner::parse(owner_raw.trim()).map_err(|error| ConfigError::Invalid {
+            name: "IMAGE_OWNER",
+            reason: error.to_string(),
+        })?;
+
         Ok(Self {
             bucket_name,
             table_name,
@@ -210,6 +223,7 @@ impl Config {
             max_connections,
             client_timeout,
             cors_allowed_origins,
+            owner,
         })
     }
 }
@@ -326,6 +340,7 @@ mod tests {
         assert!(config.use_test_credentials);
         assert_eq!(config.decode_budget.memory, 128 << 20);
         assert_eq!(config.decode_budget.pixels, DEFAULT_MAX_PIXELS);
+        assert_eq!(config.owner.as_str(), DEFAULT_OWNER);
 
         let aws = load(&[("BUCKET_NAME", "b"), ("TABLE_NAME", "t")]).unwrap();
         assert_eq!(
@@ -376,6 +391,7 @@ mod tests {
             ("BIND_ADDR", "localhost"),
             ("LOCALSTACK_ENDPOINT", "localhost:4566"),
             ("CORS_ALLOWED_ORIGINS", "*"),
+            ("IMAGE_OWNER", "a/b"),
             (
                 "CORS_ALLOWED_ORIGINS",
                 "https://ok.example, https://bad.example/path",

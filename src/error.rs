@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::auth::AuthError;
 use crate::domain::InputError;
 use crate::storage::{OnceError, StorageError, UploadError};
 use crate::thumbnail::ThumbnailError;
@@ -20,6 +21,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     #[error(transparent)]
     Input(#[from] InputError),
+    /// No valid access token: `401` with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     NotFound(String),
     #[error("the request body could not be read")]
@@ -74,6 +78,7 @@ pub const CODES: &[&str] = &[
     "too_many_pixels",
     "unreadable_image",
     "invalid_idempotency_key",
+    "unauthorized",
     "not_found",
     "unreadable_body",
     "request_timeout",
@@ -114,6 +119,7 @@ impl ApiError {
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
             }
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UploadIncomplete(_) | Self::UploadCompleted | Self::RequestInProgress => {
@@ -147,6 +153,7 @@ impl ApiError {
                 UnreadableImage => "unreadable_image",
                 InvalidIdempotencyKey => "invalid_idempotency_key",
             },
+            Self::Unauthorized(_) => "unauthorized",
             Self::NotFound(_) => "not_found",
             Self::UnreadableBody => "unreadable_body",
             Self::BodyTimeout { .. } => "request_timeout",
@@ -185,6 +192,15 @@ impl From<ThumbnailError> for ApiError {
             ThumbnailError::Unsupported(_) => Self::ThumbnailUnsupported(error.to_string()),
             ThumbnailError::Undecodable => Self::Input(InputError::UnreadableImage),
             ThumbnailError::OverBudget(why) => Self::DecodeBudgetExceeded(why.to_string()),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::KeysUnavailable(source) => Self::Unavailable(source),
+            refused => Self::Unauthorized(refused.to_string()),
         }
     }
 }
@@ -265,6 +281,10 @@ impl IntoResponse for ApiError {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: the scheme to use; the problem document says what was wrong.
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         response
     }
 }
@@ -307,6 +327,7 @@ mod tests {
             InputError::InvalidIdempotencyKey,
         ];
         let all = input.into_iter().map(ApiError::from).chain([
+            ApiError::Unauthorized(String::new()),
             ApiError::NotFound(String::new()),
             ApiError::UnreadableBody,
             ApiError::BodyTimeout { secs: 1 },

@@ -1,6 +1,7 @@
 //! image-api: an image upload service for AWS Lambda, servable over plain HTTP as well.
 //! `app` builds the one router both entry points serve, so tests exercise exactly that.
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;

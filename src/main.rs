@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use image_api::domain::Owner;
 use image_api::reconcile::{self, Options};
 use image_api::telemetry::{self, LogFormat};
 use image_api::{AppState, Config, app, lambda_env, server};
@@ -7,6 +8,8 @@ use image_api::{AppState, Config, app, lambda_env, server};
 const USAGE: &str = "usage: image-api                 serve the API (Lambda when AWS_LAMBDA_RUNTIME_API is set, else HTTP on BIND_ADDR)
        image-api reconcile [--repair] [--grace-seconds N]
                                    report (and remove) objects without records and records without objects
+       image-api adopt [--owner OWNER]
+                                   give the records written before owners an owner (IMAGE_OWNER by default)
        image-api openapi           print the OpenAPI 3.1 description (as served at /openapi.json)";
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ async fn run(args: Vec<String>) -> ExitCode {
             Ok(options) => run_reconcile(options).await,
             Err(message) => fail(&message),
         },
+        Some("adopt") => run_adopt(&args[1..]).await,
         Some("openapi") => {
             println!("{}", image_api::openapi::default_document());
             ExitCode::SUCCESS
@@ -104,5 +108,32 @@ async fn run_reconcile(options: Options) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => fail(&format!("reconcile failed: {error}")),
+    }
+}
+
+async fn run_adopt(args: &[String]) -> ExitCode {
+    let config = match config() {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let owner = match args {
+        [] => config.owner.clone(),
+        [flag, owner] if flag == "--owner" => match Owner::parse(owner) {
+            Ok(owner) => owner,
+            Err(error) => return fail(&error.to_string()),
+        },
+        _ => return fail(&format!("unexpected arguments {args:?}\n{USAGE}")),
+    };
+    telemetry::init(LogFormat::Text);
+    let state = AppState::connect(config).await;
+    match state.store.catalog().adopt(&owner).await {
+        Ok(adopted) => {
+            println!(
+                "adopted for owner {owner}: {} images, {} pending uploads",
+                adopted.images, adopted.uploads
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&format!("adopt failed: {error}")),
     }
 }

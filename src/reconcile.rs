@@ -83,7 +83,7 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
     for stored in catalog.scan().await? {
         match stored {
             Stored::Image(record) => {
-                records.insert(record.id, record.created_at.as_offset());
+                records.insert(record.id, (record.created_at.as_offset(), record.owner));
             }
             Stored::Pending(upload) => {
                 pending.insert(upload.id, upload);
@@ -143,7 +143,8 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
             });
         }
     }
-    for (&id, &since) in &records {
+    for (&id, (since, owner)) in &records {
+        let since = *since;
         if !found.contains_key(&id) {
             let repaired = options.repair && since <= cutoff;
             if repaired {
@@ -151,7 +152,7 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
                 if objects.exists(id).await? {
                     continue;
                 }
-                catalog.remove(id).await?;
+                catalog.remove(id, owner).await?;
             }
             report.ghost_records.push(Finding {
                 id,

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::sdk;
 use crate::storage::{Catalog, ImageStore, Objects};
@@ -9,17 +10,21 @@ use crate::storage::{Catalog, ImageStore, Objects};
 pub struct AppState {
     pub store: ImageStore,
     pub config: Arc<Config>,
+    /// Tells whose each request is.
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
     pub fn new(config: Config, s3: aws_sdk_s3::Client, dynamodb: aws_sdk_dynamodb::Client) -> Self {
         let store = ImageStore::new(
             Objects::new(s3, &config.bucket_name),
-            Catalog::new(dynamodb, &config.table_name),
+            Catalog::new(dynamodb, &config.table_name, config.owner.clone()),
         );
+        let auth = Auth::Open(config.owner.clone());
         Self {
             store,
             config: Arc::new(config),
+            auth: Arc::new(auth),
         }
     }
 

@@ -1,7 +1,7 @@
 #![no_main]
 //! Any query string for `GET /images`, and any page token, parses or gives a documented 400.
 
-use image_api::domain::{ListQuery, PageToken, RawListQuery};
+use image_api::domain::{ListQuery, Owner, PageToken, RawListQuery};
 use image_api::query_string;
 use libfuzzer_sys::fuzz_target;
 
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(PageToken::decode(&token.encode()).unwrap(), token);
     }
     let Ok(found) = query_string::parameters(Some(text), RawListQuery::PARAMETERS) else { return };
-    if let Err(error) = ListQuery::parse(RawListQuery::from_parameters(found)).map_err(image_api::ApiError::from) {
+    if let Err(error) = ListQuery::parse(RawListQuery::from_parameters(found), Owner::parse("fuzz").unwrap()).map_err(image_api::ApiError::from) {
         assert!(matches!(error.code(), "invalid_query" | "invalid_token"), "{}", error.code());
     }
 });

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::json::{self, WholeNumber, required};
 use super::metadata::metadata_schema;
-use super::{FileName, ImageId, InputError, Metadata, Timestamp, text};
+use super::{FileName, ImageId, InputError, Metadata, Owner, Timestamp, text};
 
 /// S3's bounds on a multipart upload: every part but the last at least 5 MiB, at most 10,000
 /// parts, and at most 5 GiB for a single `PutObject`.
@@ -95,6 +95,8 @@ impl PartPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingUpload {
     pub id: ImageId,
+    /// Who planned it: the only one who may complete or abort it, and the image's owner.
+    pub owner: Owner,
     pub file_name: FileName,
     pub size: u64,
     pub metadata: Metadata,

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
-use super::InputError;
+use super::{InputError, Owner};
 
 /// At most this many characters, as the draft's examples and the common implementations allow.
 pub const MAX_KEY_CHARS: usize = 255;
@@ -91,9 +91,11 @@ impl Fingerprint {
     }
 }
 
-/// A request a client named with a key: storage does it at most once per key.
+/// A request a client named with a key: storage does it at most once per key and owner
+/// (one owner's key never meets another's).
 #[derive(Debug, Clone)]
 pub struct IdempotentRequest {
+    pub owner: Owner,
     pub key: IdempotencyKey,
     pub fingerprint: Fingerprint,
 }

@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 use super::InputError;
 #[cfg(test)]
 use super::SortKey;
-use super::{FileName, PageToken, Timestamp, excerpt};
+use super::{FileName, Owner, PageToken, Timestamp, excerpt};
 
 pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -22,9 +22,11 @@ pub struct RawListQuery {
 }
 
 /// A listing request, valid by construction: the date filters are an inclusive window of
-/// stored timestamps, and a page token is known to lie inside it.
+/// stored timestamps, and a page token is known to lie inside it and to be its owner's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
+    /// Whose images: a listing never reaches past one owner's partition.
+    pub owner: Owner,
     pub file_name: Option<FileName>,
     /// Inclusive bounds on `created_at`; `None` when the filters admit nothing.
     pub range: Option<(Timestamp, Timestamp)>,
@@ -54,7 +56,7 @@ impl RawListQuery {
 }
 
 impl ListQuery {
-    pub fn parse(raw: RawListQuery) -> Result<Self, InputError> {
+    pub fn parse(raw: RawListQuery, owner: Owner) -> Result<Self, InputError> {
         let file_name = raw
             .file_name
             .map(FileName::parse)
@@ -94,6 +96,7 @@ impl ListQuery {
             .map(PageToken::decode)
             .transpose()?;
         let query = Self {
+            owner,
             file_name,
             range,
             limit,
@@ -105,16 +108,17 @@ impl ListQuery {
             });
             if token.filters() != query.filters() || !inside {
                 return Err(InputError::InvalidToken(
-                    "it belongs to a query with other filters",
+                    "it belongs to a query with other filters, or another user's",
                 ));
             }
         }
         Ok(query)
     }
 
-    /// A checksum of the filters (not the page size), carried by this query's page tokens so
-    /// that a token is refused with any other filters. Names hold no control characters and
-    /// timestamps no newline, so the text it sums is unambiguous.
+    /// A checksum of the owner and the filters (not the page size), carried by this query's
+    /// page tokens so that a token is refused with any other filters or by anyone else. Names
+    /// hold no control characters, and owners and timestamps no newline, so the text it sums
+    /// is unambiguous.
     pub fn filters(&self) -> u32 {
         let name = self
             .file_name
@@ -124,7 +128,7 @@ impl ListQuery {
             .range
             .as_ref()
             .map_or(String::new(), |(lower, upper)| format!("{lower}\n{upper}"));
-        crc32fast::hash(format!("{name}\n{range}").as_bytes())
+        crc32fast::hash(format!("{}\n{name}\n{range}", self.owner).as_bytes())
     }
 }
 
@@ -144,7 +148,7 @@ mod tests {
     fn parse(f: impl FnOnce(&mut RawListQuery)) -> Result<ListQuery, InputError> {
         let mut raw = RawListQuery::default();
         f(&mut raw);
-        ListQuery::parse(raw)
+        ListQuery::parse(raw, Owner::parse("someone").unwrap())
     }
 
     #[test]
@@ -199,6 +203,25 @@ mod tests {
         });
         assert!(matches!(result, Err(InputError::InvalidToken(_))));
         assert!(parse(|q| q.next_token = Some(token)).is_ok());
+    }
+
+    #[test]
+    fn a_token_is_refused_to_anyone_but_its_owner() {
+        let key = SortKey::parse("2026-01-01T00:00:00.000Z#6f9619ff-8b86-4011-b42d-00c04fc964ff")
+            .unwrap();
+        let as_owner = |owner: &str, token: Option<String>| {
+            let raw = RawListQuery {
+                next_token: token,
+                ..RawListQuery::default()
+            };
+            ListQuery::parse(raw, Owner::parse(owner).unwrap())
+        };
+        let token = PageToken::after(key, as_owner("alice", None).unwrap().filters()).encode();
+        assert!(as_owner("alice", Some(token.clone())).is_ok());
+        assert!(matches!(
+            as_owner("bob", Some(token)),
+            Err(InputError::InvalidToken(_))
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod idempotency;
 mod json;
 mod listing;
 mod metadata;
+mod owner;
 mod page_token;
 mod record;
 mod text;
@@ -27,6 +28,7 @@ pub use listing::{DEFAULT_PAGE_SIZE, ListQuery, MAX_PAGE_SIZE, RawListQuery};
 pub use metadata::{
     MAX_METADATA_BYTES, MAX_METADATA_ENTRIES, MAX_METADATA_KEY_CHARS, Metadata, metadata_schema,
 };
+pub use owner::{InvalidOwner, MAX_OWNER_CHARS, Owner};
 pub use page_token::PageToken;
 pub use record::ImageRecord;
 pub use timestamp::{SortKey, Timestamp};

@@ -1,6 +1,6 @@
 use serde::{Serialize, Serializer};
 
-use super::{FileName, ImageId, Metadata, SortKey, Timestamp};
+use super::{FileName, ImageId, Metadata, Owner, SortKey, Timestamp};
 use crate::dimensions::Dimensions;
 use crate::media::MediaType;
 
@@ -11,6 +11,9 @@ pub struct ImageRecord {
     #[serde(serialize_with = "display")]
     #[schema(value_type = String, format = Uuid)]
     pub id: ImageId,
+    /// Whose it is; never answered (a caller sees only their own).
+    #[serde(skip)]
+    pub owner: Owner,
     /// As uploaded, verbatim.
     #[serde(serialize_with = "file_name")]
     #[schema(value_type = String, min_length = 1, max_length = 255)]
@@ -39,6 +42,7 @@ pub struct ImageRecord {
 
 impl ImageRecord {
     pub fn new(
+        owner: Owner,
         file_name: FileName,
         media: MediaType,
         size: usize,
@@ -47,6 +51,7 @@ impl ImageRecord {
     ) -> Self {
         Self {
             id: ImageId::new(),
+            owner,
             file_name,
             content_type: media,
             size: size as u64,

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::paths;
-use crate::domain::ImageId;
+use crate::domain::{ImageId, Owner};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -19,8 +19,12 @@ use crate::state::AppState;
         (status = 404, description = "No such image (or already deleted)", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn delete(State(state): State<AppState>, id: ImageId) -> Result<StatusCode, ApiError> {
-    if state.store.delete(id).await? {
+pub async fn delete(
+    State(state): State<AppState>,
+    owner: Owner,
+    id: ImageId,
+) -> Result<StatusCode, ApiError> {
+    if state.store.delete(&owner, id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found_image())

@@ -2,8 +2,9 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
-use crate::domain::{IdempotencyKey, ImageId, InputError};
+use crate::domain::{IdempotencyKey, ImageId, InputError, Owner};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Handlers take an `ImageId` directly: the `{id}` segment is parsed once, here.
 impl<S: Send + Sync> FromRequestParts<S> for ImageId {
@@ -14,6 +15,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ImageId {
             .await
             .map_err(|_| InputError::InvalidId("(not valid UTF-8)".into()))?;
         Ok(raw.parse()?)
+    }
+}
+
+/// Handlers take the `Owner` they act for: who the caller is, decided once, here.
+impl FromRequestParts<AppState> for Owner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(state.auth.owner(&parts.headers).await?)
     }
 }
 

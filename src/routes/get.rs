@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::paths;
-use crate::domain::{ImageId, ImageRecord};
+use crate::domain::{ImageId, ImageRecord, Owner};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -62,10 +62,14 @@ pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
         (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn image(State(state): State<AppState>, id: ImageId) -> Result<Response, ApiError> {
+pub async fn image(
+    State(state): State<AppState>,
+    owner: Owner,
+    id: ImageId,
+) -> Result<Response, ApiError> {
     let record = state
         .store
-        .record(id)
+        .record(&owner, id)
         .await?
         .ok_or_else(ApiError::not_found_image)?;
     if !inline(&state, &record) {
@@ -151,12 +155,13 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
 )]
 pub async fn content(
     State(state): State<AppState>,
+    owner: Owner,
     id: ImageId,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let record = state
         .store
-        .record(id)
+        .record(&owner, id)
         .await?
         .ok_or_else(ApiError::not_found_image)?;
     // The bytes behind an id never change, so the id itself is a strong validator and a
@@ -263,6 +268,7 @@ mod tests {
     #[test]
     fn record_with_content_is_the_record_plus_base64() {
         let record = ImageRecord::new(
+            crate::domain::Owner::parse("someone").unwrap(),
             crate::domain::FileName::parse("a\"b.png".into()).unwrap(),
             crate::media::MediaType::Png,
             5,

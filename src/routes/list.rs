@@ -4,7 +4,7 @@ use axum::http::Uri;
 use serde::Serialize;
 
 use super::paths;
-use crate::domain::{FileName, ImageRecord, ListQuery, RawListQuery};
+use crate::domain::{FileName, ImageRecord, ListQuery, Owner, RawListQuery};
 use crate::error::ApiError;
 use crate::query_string;
 use crate::state::AppState;
@@ -35,9 +35,13 @@ pub struct ListResponse {
     ),
     responses((status = 200, description = "A page of records, newest first", body = ListResponse))
 )]
-pub async fn list(State(state): State<AppState>, uri: Uri) -> Result<Json<ListResponse>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    owner: Owner,
+    uri: Uri,
+) -> Result<Json<ListResponse>, ApiError> {
     let found = query_string::parameters(uri.query(), RawListQuery::PARAMETERS)?;
-    let query = ListQuery::parse(RawListQuery::from_parameters(found))?;
+    let query = ListQuery::parse(RawListQuery::from_parameters(found), owner)?;
     let page = state.store.list(&query).await?;
     Ok(Json(ListResponse {
         items: page.items,

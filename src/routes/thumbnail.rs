@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::get::validated;
 use super::paths;
-use crate::domain::{ImageId, InputError};
+use crate::domain::{ImageId, InputError, Owner};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
 use crate::state::AppState;
@@ -41,6 +41,7 @@ const VERSION: &str = "t1";
 )]
 pub async fn thumbnail(
     State(state): State<AppState>,
+    owner: Owner,
     id: ImageId,
     uri: Uri,
     request_headers: HeaderMap,
@@ -53,7 +54,7 @@ pub async fn thumbnail(
         .ok_or_else(|| InputError::InvalidQuery(format!("`size` must be one of {SIZES:?}")))?;
     let record = state
         .store
-        .record(id)
+        .record(&owner, id)
         .await?
         .ok_or_else(ApiError::not_found_image)?;
 

@@ -8,8 +8,8 @@ use super::body::read_body;
 use super::extract::idempotency_key;
 use super::paths;
 use crate::domain::{
-    FileName, Fingerprint, IdempotencyKey, IdempotentRequest, ImageRecord, NewImage, UploadRequest,
-    json_body_limit,
+    FileName, Fingerprint, IdempotencyKey, IdempotentRequest, ImageRecord, NewImage, Owner,
+    UploadRequest, json_body_limit,
 };
 use crate::error::{ApiError, Problem};
 use crate::query_string;
@@ -48,6 +48,7 @@ use crate::state::AppState;
 )]
 pub async fn upload(
     State(state): State<AppState>,
+    owner: Owner,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
@@ -75,6 +76,7 @@ pub async fn upload(
     };
 
     let record = ImageRecord::new(
+        owner.clone(),
         image.file_name,
         image.media,
         image.content.len(),
@@ -87,7 +89,11 @@ pub async fn upload(
             record
         }
         Some((key, fingerprint)) => {
-            let request = IdempotentRequest { key, fingerprint };
+            let request = IdempotentRequest {
+                owner,
+                key,
+                fingerprint,
+            };
             state
                 .store
                 .create_once(request, record, image.content)

@@ -13,7 +13,7 @@ use super::extract::idempotency_key;
 use super::paths;
 use crate::domain::{
     CompleteUpload, CreateUpload, Fingerprint, IdempotencyKey, IdempotentRequest, ImageId,
-    ImageRecord, NewUpload, completed_parts, inspect,
+    ImageRecord, NewUpload, Owner, completed_parts, inspect,
 };
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -59,6 +59,7 @@ pub struct UploadPlan {
 )]
 pub async fn create(
     State(state): State<AppState>,
+    owner: Owner,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -75,10 +76,19 @@ pub async fn create(
     let new = NewUpload::from_json(&body, config.max_direct_upload_bytes)?;
     let (part_bytes, ttl) = (config.upload_part_bytes, config.upload_ttl);
     let ticket = match key {
-        None => state.store.begin_upload(new, part_bytes, ttl).await?,
+        None => {
+            state
+                .store
+                .begin_upload(owner, new, part_bytes, ttl)
+                .await?
+        }
         Some(key) => {
             let fingerprint = Fingerprint::of(&[b"POST", paths::UPLOADS.as_bytes(), &body]);
-            let request = IdempotentRequest { key, fingerprint };
+            let request = IdempotentRequest {
+                owner,
+                key,
+                fingerprint,
+            };
             state
                 .store
                 .begin_upload_once(request, new, part_bytes, ttl)
@@ -116,6 +126,7 @@ pub async fn create(
 )]
 pub async fn complete(
     State(state): State<AppState>,
+    owner: Owner,
     id: ImageId,
     headers: HeaderMap,
     body: Body,
@@ -125,7 +136,11 @@ pub async fn complete(
     let parts = completed_parts(&body)?;
     let max_pixels = state.config.max_pixels;
     let judge = move |head: &[u8]| inspect(head, max_pixels);
-    let (status, record) = match state.store.complete_upload(id, parts, judge).await? {
+    let (status, record) = match state
+        .store
+        .complete_upload(&owner, id, parts, judge)
+        .await?
+    {
         Completion::Created(record) => (StatusCode::CREATED, record),
         Completion::Already(record) => (StatusCode::OK, record),
     };
@@ -148,7 +163,11 @@ pub async fn complete(
         (status = 409, description = "The upload is completed (`upload_completed`): delete the image instead", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn abort(State(state): State<AppState>, id: ImageId) -> Result<StatusCode, ApiError> {
-    state.store.abort_upload(id).await?;
+pub async fn abort(
+    State(state): State<AppState>,
+    owner: Owner,
+    id: ImageId,
+) -> Result<StatusCode, ApiError> {
+    state.store.abort_upload(&owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

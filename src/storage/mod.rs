@@ -22,13 +22,13 @@ use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-pub use catalog::{Catalog, Claim, ClaimState, Hold, Page, Removal, Stored, schema};
+pub use catalog::{Adopted, Catalog, Claim, ClaimState, Hold, Page, Removal, Stored, schema};
 pub use errors::{BoxError, StorageError};
 pub use objects::{AssembleError, Listing, Objects, PresignedPart};
 pub use once::{KEY_LIFETIME, OnceError};
 pub use uploads::{Completion, Judge, Ticket, UploadError};
 
-use crate::domain::{ImageId, ImageRecord, ListQuery};
+use crate::domain::{ImageId, ImageRecord, ListQuery, Owner};
 use crate::media::MediaType;
 
 #[derive(Clone)]
@@ -79,15 +79,16 @@ impl ImageStore {
         let Err(error) = self.catalog.insert(record).await else {
             return Ok(());
         };
-        self.undo_create(record.id).await;
+        self.undo_create(record).await;
         Err(error)
     }
 
     /// The failed PutItem may still have been applied (a lost response), so the record is
     /// removed before the object; if even that fails, the object stays: an orphan object is
     /// invisible and can be swept, a record pointing at nothing would be served.
-    async fn undo_create(&self, id: ImageId) {
-        if let Err(error) = self.catalog.remove(id).await {
+    async fn undo_create(&self, record: &ImageRecord) {
+        let id = record.id;
+        if let Err(error) = self.catalog.remove(id, &record.owner).await {
             tracing::error!(%id, %error, "upload failed and its record state is unknown; object kept for reconciliation");
             return;
         }
@@ -96,8 +97,18 @@ impl ImageStore {
         }
     }
 
-    pub async fn record(&self, id: ImageId) -> Result<Option<ImageRecord>, StorageError> {
-        self.catalog.get(id).await
+    /// `owner`'s image record under `id`. Another owner's is `None`, exactly as a missing one:
+    /// nobody learns whether an id they do not own exists.
+    pub async fn record(
+        &self,
+        owner: &Owner,
+        id: ImageId,
+    ) -> Result<Option<ImageRecord>, StorageError> {
+        Ok(self
+            .catalog
+            .get(id)
+            .await?
+            .filter(|record| record.owner == *owner))
     }
 
     /// The stored thumbnail of `size`, if it was made before.
@@ -148,15 +159,15 @@ impl ImageStore {
         self.objects.stream(id).await
     }
 
-    /// Returns whether a record existed. The object is deleted either way (after a delete
-    /// that removed the record but failed on the object, the repeat must still remove it),
-    /// unless the id is a pending upload's.
-    pub async fn delete(&self, id: ImageId) -> Result<bool, StorageError> {
-        let store = self.clone();
+    /// Returns whether `owner` had a record under `id`. The object is deleted when no record
+    /// is left (after a delete that removed the record but failed on the object, the repeat
+    /// must still remove it), but not when the id is a pending upload's or another owner's.
+    pub async fn delete(&self, owner: &Owner, id: ImageId) -> Result<bool, StorageError> {
+        let (store, owner) = (self.clone(), owner.clone());
         self.run_to_end("delete", id, async move {
-            match store.catalog.remove(id).await? {
-                // Its object is the upload's, still being sent: not ours to delete.
-                Removal::Pending => Ok(false),
+            match store.catalog.remove(id, &owner).await? {
+                // The upload's object, still being sent, or another owner's: not ours.
+                Removal::Kept => Ok(false),
                 removal => {
                     store.objects.delete(id).await?;
                     store.objects.delete_thumbnails(id).await?;

@@ -93,7 +93,8 @@ impl ImageStore {
                 }
                 Start::Made(Stored::Image(_)) => Err(mixed_up()),
                 Start::Run(id, holder) => {
-                    let planned = store.begin_upload_as(id, new, part_bytes, ttl).await;
+                    let owner = request.owner.clone();
+                    let planned = store.begin_upload_as(id, owner, new, part_bytes, ttl).await;
                     let made = |ticket: &Ticket| Stored::Pending(ticket.upload.clone());
                     store.end(&request, &holder, planned, made).await
                 }
@@ -116,10 +117,7 @@ impl ImageStore {
             lease_until: now + ms(LEASE),
             expires: now + ms(lifetime),
         };
-        let claim = self
-            .catalog
-            .claim(&request.key, &request.fingerprint, fresh, &hold)
-            .await?;
+        let claim = self.catalog.claim(request, fresh, &hold).await?;
         let Some(claim) = claim else {
             return Ok(Start::Run(fresh, holder));
         };
@@ -132,7 +130,7 @@ impl ImageStore {
             ClaimState::Running { lease_until: held } => {
                 let taken = self
                     .catalog
-                    .take_over(&request.key, &holder.0, held, hold.lease_until)
+                    .take_over(request, &holder.0, held, hold.lease_until)
                     .await?;
                 if !taken {
                     return Err(OnceError::InProgress);
@@ -174,18 +172,14 @@ impl ImageStore {
     /// A key whose answer cannot be recorded stays claimed until its lease ends; the repeat
     /// that takes it over then finds what was made.
     async fn finish(&self, request: &IdempotentRequest, holder: &Holder, made: Stored) {
-        if let Err(error) = self
-            .catalog
-            .finish_claim(&request.key, &holder.0, &made)
-            .await
-        {
+        if let Err(error) = self.catalog.finish_claim(request, &holder.0, &made).await {
             tracing::warn!(%error, "could not record an idempotent request's answer; its key is held until its lease ends");
         }
     }
 
     /// A key that cannot be freed stays claimed until its lease ends.
     async fn release(&self, request: &IdempotentRequest, holder: &Holder) {
-        if let Err(error) = self.catalog.release_claim(&request.key, &holder.0).await {
+        if let Err(error) = self.catalog.release_claim(request, &holder.0).await {
             tracing::warn!(%error, "could not free the key of a failed request; it is held until its lease ends");
         }
     }

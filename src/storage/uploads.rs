@@ -12,7 +12,8 @@ use std::time::Duration;
 use super::{AssembleError, ImageStore, PresignedPart, StorageError, Stored};
 use crate::dimensions::Dimensions;
 use crate::domain::{
-    CompletedPart, ImageId, ImageRecord, InputError, NewUpload, PartPlan, PendingUpload, Timestamp,
+    CompletedPart, ImageId, ImageRecord, InputError, NewUpload, Owner, PartPlan, PendingUpload,
+    Timestamp,
 };
 use crate::media::MediaType;
 
@@ -80,11 +81,12 @@ impl ImageStore {
     /// `UploadPart` per part, all valid for `ttl`.
     pub async fn begin_upload(
         &self,
+        owner: Owner,
         new: NewUpload,
         part_bytes: u64,
         ttl: Duration,
     ) -> Result<Ticket, StorageError> {
-        self.begin_upload_as(ImageId::new(), new, part_bytes, ttl)
+        self.begin_upload_as(ImageId::new(), owner, new, part_bytes, ttl)
             .await
     }
 
@@ -92,6 +94,7 @@ impl ImageStore {
     pub(super) async fn begin_upload_as(
         &self,
         id: ImageId,
+        owner: Owner,
         new: NewUpload,
         part_bytes: u64,
         ttl: Duration,
@@ -106,6 +109,7 @@ impl ImageStore {
         };
         let upload = PendingUpload {
             id,
+            owner,
             file_name: new.file_name,
             size: new.size,
             metadata: new.metadata,
@@ -151,28 +155,43 @@ impl ImageStore {
         Ok(parts)
     }
 
-    /// Makes the image of a finished upload whose first bytes `judge` accepts (else they are
-    /// deleted). Runs to its end even if the caller goes away.
+    /// Makes the image of `owner`'s finished upload whose first bytes `judge` accepts (else
+    /// they are deleted). Runs to its end even if the caller goes away.
     pub async fn complete_upload(
         &self,
+        owner: &Owner,
         id: ImageId,
         parts: Vec<CompletedPart>,
         judge: impl Judge,
     ) -> Result<Completion, UploadError> {
-        let store = self.clone();
+        let (store, owner) = (self.clone(), owner.clone());
         self.run_to_end("upload completion", id, async move {
-            store.complete_now(id, parts, judge).await
+            store.complete_now(&owner, id, parts, judge).await
         })
         .await
     }
 
+    /// What is stored under `id` if it is `owner`'s: another owner's upload or image is as
+    /// absent as one never planned.
+    async fn owned(&self, owner: &Owner, id: ImageId) -> Result<Option<Stored>, StorageError> {
+        Ok(self
+            .catalog
+            .get_stored(id)
+            .await?
+            .filter(|stored| match stored {
+                Stored::Image(record) => record.owner == *owner,
+                Stored::Pending(upload) => upload.owner == *owner,
+            }))
+    }
+
     async fn complete_now(
         &self,
+        owner: &Owner,
         id: ImageId,
         parts: Vec<CompletedPart>,
         judge: impl Judge,
     ) -> Result<Completion, UploadError> {
-        let upload = match self.catalog.get_stored(id).await? {
+        let upload = match self.owned(owner, id).await? {
             None => return Err(UploadError::NotFound),
             Some(Stored::Image(record)) => return Ok(Completion::Already(record)),
             Some(Stored::Pending(upload)) if upload.is_expired(Timestamp::now()) => {
@@ -226,6 +245,7 @@ impl ImageStore {
         self.objects.drop_pending_tag(id).await?;
         let record = ImageRecord {
             id,
+            owner: upload.owner,
             file_name: upload.file_name,
             content_type: media,
             size,
@@ -237,17 +257,18 @@ impl ImageStore {
         if self.catalog.complete(&record).await? {
             return Ok(Completion::Created(record));
         }
-        match self.catalog.get_stored(id).await? {
+        match self.owned(owner, id).await? {
             Some(Stored::Image(record)) => Ok(Completion::Already(record)),
             _ => Err(UploadError::NotFound),
         }
     }
 
-    /// Aborts an upload not completed; repeating it is harmless.
-    pub async fn abort_upload(&self, id: ImageId) -> Result<(), UploadError> {
-        let store = self.clone();
+    /// Aborts `owner`'s upload not completed; repeating it is harmless, and so is aborting
+    /// another owner's id (nothing happens).
+    pub async fn abort_upload(&self, owner: &Owner, id: ImageId) -> Result<(), UploadError> {
+        let (store, owner) = (self.clone(), owner.clone());
         self.run_to_end("upload abort", id, async move {
-            match store.catalog.get_stored(id).await? {
+            match store.owned(&owner, id).await? {
                 None => Ok(()),
                 Some(Stored::Image(_)) => Err(UploadError::Completed),
                 Some(Stored::Pending(upload)) => Ok(store.discard(&upload).await?),

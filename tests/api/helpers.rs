@@ -53,6 +53,7 @@ pub fn moto_endpoint() -> String {
 }
 
 /// A running app on its own port, with its own bucket and table.
+#[derive(Clone)]
 pub struct TestApp {
     pub address: String,
     pub state: AppState,
@@ -86,6 +87,8 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     settings.extend(extra.iter().copied());
     let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()))
         .expect("valid test config");
+    // `extra` may name another app's bucket and table, to share them.
+    let (bucket, table) = (config.bucket_name.clone(), config.table_name.clone());
 
     let sdk = image_api::sdk::load(&config).await;
     let s3 = image_api::sdk::s3(&sdk, &config);
@@ -156,12 +159,15 @@ pub async fn create_table(dynamodb: &aws_sdk_dynamodb::Client, table: &str) {
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute(schema::ID))
-        .attribute_definitions(attribute(schema::FILE_NAME))
-        .attribute_definitions(attribute(schema::SHARD))
+        .attribute_definitions(attribute(schema::OWNER))
+        .attribute_definitions(attribute(schema::OWNER_FILE_NAME))
         .attribute_definitions(attribute(schema::CREATED_KEY))
         .key_schema(key(schema::ID, KeyType::Hash))
-        .global_secondary_indexes(index(schema::BY_CREATED_INDEX, schema::SHARD))
-        .global_secondary_indexes(index(schema::BY_FILE_NAME_INDEX, schema::FILE_NAME))
+        .global_secondary_indexes(index(schema::BY_OWNER_INDEX, schema::OWNER))
+        .global_secondary_indexes(index(
+            schema::BY_OWNER_FILE_NAME_INDEX,
+            schema::OWNER_FILE_NAME,
+        ))
         .send()
         .await
         .expect("create test table");
@@ -176,6 +182,21 @@ impl TestApp {
             .await
             .expect("create test bucket");
         create_table(&self.dynamodb, &self.table).await;
+    }
+
+    /// A second server on this app's bucket and table, whose images are `owner`'s.
+    pub async fn beside(&self, owner: &str) -> TestApp {
+        let shared = [
+            ("BUCKET_NAME", self.bucket.as_str()),
+            ("TABLE_NAME", self.table.as_str()),
+            ("IMAGE_OWNER", owner),
+        ];
+        spawn_app_at(&moto_endpoint(), &shared).await
+    }
+
+    /// The owner every image of this app belongs to (no sign-in).
+    pub fn owner(&self) -> image_api::domain::Owner {
+        self.state.config.owner.clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -365,11 +386,12 @@ pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {
 
     let store = ImageStore::new(
         Objects::new(app.s3.clone(), &app.bucket),
-        Catalog::new(app.dynamodb.clone(), &app.table),
+        Catalog::new(app.dynamodb.clone(), &app.table, app.owner()),
     );
     let bytes = png(8);
     let record = ImageRecord {
         id: ImageId::new(),
+        owner: app.owner(),
         file_name: FileName::parse(file_name.to_owned()).unwrap(),
         content_type: image_api::media::MediaType::Png,
         size: bytes.len() as u64,
@@ -410,7 +432,8 @@ impl TestApp {
             assert_eq!(part["method"], "PUT");
             let start = (number as usize - 1) * part_size;
             let end = (start + part_size).min(bytes.len());
-            let mut request = self.http.put(part["url"].as_str().unwrap());
+            // Straight to S3, with nothing of the API's (no `Authorization`).
+            let mut request = reqwest::Client::new().put(part["url"].as_str().unwrap());
             for (name, value) in part["headers"].as_object().unwrap() {
                 if name != "content-length" {
                     request = request.header(name, value.as_str().unwrap());

@@ -355,6 +355,7 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
     let store = &app.state.store;
     let record = |id: ImageId| {
         let mut record = ImageRecord::new(
+            app.owner(),
             FileName::parse("dead.png".into()).unwrap(),
             image_api::media::MediaType::Png,
             300,
@@ -372,6 +373,11 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
     for made_before_dying in [false, true] {
         let key = IdempotencyKey::parse(fresh_key().as_bytes()).unwrap();
         let fingerprint = Fingerprint::of(&[b"test", &bytes]);
+        let request = IdempotentRequest {
+            owner: app.owner(),
+            key,
+            fingerprint,
+        };
         let claimed = ImageId::new();
         // The dead request: claimed its key, its lease over; maybe it had stored the image.
         let dead = Hold {
@@ -382,17 +388,13 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
         };
         let held = store
             .catalog()
-            .claim(&key, &fingerprint, claimed, &dead)
+            .claim(&request, claimed, &dead)
             .await
             .unwrap();
         assert!(held.is_none());
         if made_before_dying {
             store.create(&record(claimed), bytes.clone()).await.unwrap();
         }
-        let request = IdempotentRequest {
-            key: key.clone(),
-            fingerprint: fingerprint.clone(),
-        };
         let made = store
             .create_once(request.clone(), record(ImageId::new()), bytes.clone())
             .await
@@ -408,8 +410,11 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
     assert_eq!(records.len(), 2);
     assert_eq!(objects, records);
     // A live lease is respected: its repeat is told to wait.
-    let key = IdempotencyKey::parse(b"live").unwrap();
-    let fingerprint = Fingerprint::of(&[b"live"]);
+    let request = IdempotentRequest {
+        owner: app.owner(),
+        key: IdempotencyKey::parse(b"live").unwrap(),
+        fingerprint: Fingerprint::of(&[b"live"]),
+    };
     let live = Hold {
         holder: "live",
         now,
@@ -418,25 +423,25 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
     };
     store
         .catalog()
-        .claim(&key, &fingerprint, ImageId::new(), &live)
+        .claim(&request, ImageId::new(), &live)
         .await
         .unwrap();
     // A request that outlived its lease and was taken over cannot end the new holder's claim.
-    store.catalog().release_claim(&key, "dead").await.unwrap();
+    store
+        .catalog()
+        .release_claim(&request, "dead")
+        .await
+        .unwrap();
     let made = image_api::storage::Stored::Image(record(ImageId::new()));
     assert!(
         store
             .catalog()
-            .finish_claim(&key, "dead", &made)
+            .finish_claim(&request, "dead", &made)
             .await
             .is_err()
     );
     let waiting = store
-        .create_once(
-            IdempotentRequest { key, fingerprint },
-            record(ImageId::new()),
-            bytes,
-        )
+        .create_once(request, record(ImageId::new()), bytes)
         .await;
     assert!(
         matches!(waiting, Err(image_api::storage::OnceError::InProgress)),

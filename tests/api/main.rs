@@ -14,6 +14,7 @@ mod lambda;
 mod list;
 mod mocks;
 mod openapi;
+mod owners;
 mod process;
 mod properties;
 mod proxy;

@@ -58,7 +58,7 @@ proptest! {
         next_token in proptest::option::of(any::<String>()),
     ) {
         let raw = RawListQuery { file_name, created_after, created_before, limit, next_token };
-        if let Err(error) = ListQuery::parse(raw).map_err(api) {
+        if let Err(error) = ListQuery::parse(raw, owner()).map_err(api) {
             prop_assert!(matches!(error.code(), "invalid_query" | "invalid_token"), "{}", error.code());
             prop_assert!(is_client_error(&error));
         }
@@ -73,7 +73,7 @@ proptest! {
         let at = time::OffsetDateTime::from_unix_timestamp(secs).unwrap().replace_nanosecond(nanos).unwrap();
         let text = at.format(&time::format_description::well_known::Rfc3339).unwrap();
         let raw = RawListQuery { created_after: Some(text.clone()), created_before: Some(text), limit: Some(limit.to_string()), ..Default::default() };
-        let query = ListQuery::parse(raw).unwrap();
+        let query = ListQuery::parse(raw, owner()).unwrap();
         prop_assert_eq!(query.range, None, "an exclusive window of one instant is empty");
         prop_assert_eq!(query.limit, limit);
     }
@@ -117,4 +117,8 @@ proptest! {
             prop_assert!(matches!(error.code(), "invalid_field" | "missing_field" | "invalid_base64" | "empty_content" | "unsupported_media_type" | "payload_too_large"), "{}", error.code());
         }
     }
+}
+
+fn owner() -> image_api::domain::Owner {
+    image_api::domain::Owner::parse("someone").unwrap()
 }

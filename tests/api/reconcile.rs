@@ -23,6 +23,7 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
         .unwrap();
     let ghost = ImageRecord {
         id: ImageId::new(),
+        owner: app.owner(),
         file_name: FileName::parse("ghost.png".into()).unwrap(),
         content_type: image_api::media::MediaType::Png,
         size: 4,
@@ -32,7 +33,7 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
         width: None,
         height: None,
     };
-    Catalog::new(app.dynamodb.clone(), &app.table)
+    Catalog::new(app.dynamodb.clone(), &app.table, app.owner())
         .insert(&ghost)
         .await
         .unwrap();
@@ -168,6 +169,7 @@ async fn uploads_in_progress_are_left_alone_and_expired_ones_removed() {
         let now = Timestamp::now();
         PendingUpload {
             id: ImageId::new(),
+            owner: app.owner(),
             file_name: FileName::parse("p.png".into()).unwrap(),
             size: 4,
             metadata: Metadata::default(),

@@ -1,7 +1,7 @@
 //! Idempotency keys, each an item of the table beside the records: a request claims its key
 //! with one conditional write, so of any number of repeats racing, one runs.
 //!
-//! The item is `idempotency#{key}`. It carries no `shard`, `created_key` or `file_name`, so no
+//! The item is `idempotency#{owner}#{key}`: one owner's keys never meet another's. It carries no `shard`, `created_key` or `file_name`, so no
 //! listing index sees it, and a scan for records skips it. DynamoDB's time to live removes it
 //! some time after `ttl`; until then the conditions treat it as gone.
 
@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use super::items::{decode_stored, id_value, image_item, pending_item, string};
 use super::schema::{ID, TTL};
 use super::{Catalog, Stored, applied, condition_failed};
-use crate::domain::{Fingerprint, IdempotencyKey, ImageId};
+use crate::domain::{Fingerprint, IdempotentRequest, ImageId};
 use crate::storage::StorageError;
 
 const PREFIX: &str = "idempotency#";
@@ -63,8 +63,13 @@ pub(super) fn is_claim(item: &HashMap<String, AttributeValue>) -> bool {
         .is_some_and(|id| id.starts_with(PREFIX))
 }
 
-fn key_value(key: &IdempotencyKey) -> AttributeValue {
-    string(format!("{PREFIX}{}", key.as_str()))
+/// Owners hold no `#`, so the first `#` after the prefix ends the owner.
+fn key_value(request: &IdempotentRequest) -> AttributeValue {
+    string(format!(
+        "{PREFIX}{}#{}",
+        request.owner,
+        request.key.as_str()
+    ))
 }
 
 fn number(value: i64) -> AttributeValue {
@@ -72,20 +77,19 @@ fn number(value: i64) -> AttributeValue {
 }
 
 impl Catalog {
-    /// Claims `key` for a request that will make `resource`, as `hold` says. `None` when
+    /// Claims the request's key for it, to make `resource`, as `hold` says. `None` when
     /// claimed; else the claim that holds it, as the refused write found it.
     pub async fn claim(
         &self,
-        key: &IdempotencyKey,
-        fingerprint: &Fingerprint,
+        request: &IdempotentRequest,
         resource: ImageId,
         hold: &Hold<'_>,
     ) -> Result<Option<Claim>, StorageError> {
         let item = HashMap::from([
-            (ID.to_owned(), key_value(key)),
+            (ID.to_owned(), key_value(request)),
             (CLAIM_STATE.to_owned(), string(RUNNING)),
             (HOLDER.to_owned(), string(hold.holder)),
-            (FINGERPRINT.to_owned(), string(fingerprint.as_str())),
+            (FINGERPRINT.to_owned(), string(request.fingerprint.as_str())),
             (RESOURCE.to_owned(), id_value(resource)),
             (LEASE_UNTIL.to_owned(), number(hold.lease_until)),
             (TTL.to_owned(), number(hold.expires.div_euclid(1000))),
@@ -113,7 +117,7 @@ impl Catalog {
             let held = refused.item().ok_or_else(|| {
                 StorageError::internal("a refused claim came back without its holder")
             })?;
-            return decode_claim(held).map(Some);
+            return self.decode_claim(held).map(Some);
         }
         Err(error.into())
     }
@@ -122,7 +126,7 @@ impl Catalog {
     /// `true` when it is now `holder`'s, until `new_lease_until`.
     pub async fn take_over(
         &self,
-        key: &IdempotencyKey,
+        request: &IdempotentRequest,
         holder: &str,
         lease_until: i64,
         new_lease_until: i64,
@@ -131,7 +135,7 @@ impl Catalog {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(ID, key_value(key))
+            .key(ID, key_value(request))
             .update_expression("SET #lease = :new, #holder = :holder")
             .condition_expression("#state = :running AND #lease = :old")
             .expression_attribute_names("#lease", LEASE_UNTIL)
@@ -150,7 +154,7 @@ impl Catalog {
     /// it no longer holds the key.
     pub async fn finish_claim(
         &self,
-        key: &IdempotencyKey,
+        request: &IdempotentRequest,
         holder: &str,
         made: &Stored,
     ) -> Result<(), StorageError> {
@@ -161,7 +165,7 @@ impl Catalog {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(ID, key_value(key))
+            .key(ID, key_value(request))
             .update_expression("SET #state = :done, #result = :result REMOVE #lease")
             .condition_expression("#state = :running AND #holder = :holder")
             .expression_attribute_names("#state", CLAIM_STATE)
@@ -181,14 +185,14 @@ impl Catalog {
     /// `holder` still holds is removed; one already gone or taken over is left alone.
     pub async fn release_claim(
         &self,
-        key: &IdempotencyKey,
+        request: &IdempotentRequest,
         holder: &str,
     ) -> Result<(), StorageError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
-            .key(ID, key_value(key))
+            .key(ID, key_value(request))
             .condition_expression("#state = :running AND #holder = :holder")
             .expression_attribute_names("#state", CLAIM_STATE)
             .expression_attribute_names("#holder", HOLDER)
@@ -203,32 +207,35 @@ impl Catalog {
     }
 }
 
-fn decode_claim(item: &HashMap<String, AttributeValue>) -> Result<Claim, StorageError> {
-    let malformed =
-        |what: &str| StorageError::internal(format!("stored claim has a malformed {what}"));
-    let text = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| malformed(name))
-    };
-    let state = match text(CLAIM_STATE)?.as_str() {
-        RUNNING => ClaimState::Running {
-            lease_until: item
-                .get(LEASE_UNTIL)
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| malformed(LEASE_UNTIL))?,
-        },
-        DONE => ClaimState::Done(decode_stored(
-            item.get(RESULT)
-                .and_then(|v| v.as_m().ok())
-                .ok_or_else(|| malformed(RESULT))?,
-        )?),
-        _ => return Err(malformed(CLAIM_STATE)),
-    };
-    Ok(Claim {
-        fingerprint: Fingerprint::from_stored(text(FINGERPRINT)?.clone()),
-        resource: text(RESOURCE)?.parse().map_err(|_| malformed(RESOURCE))?,
-        state,
-    })
+impl Catalog {
+    fn decode_claim(&self, item: &HashMap<String, AttributeValue>) -> Result<Claim, StorageError> {
+        let malformed =
+            |what: &str| StorageError::internal(format!("stored claim has a malformed {what}"));
+        let text = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .ok_or_else(|| malformed(name))
+        };
+        let state = match text(CLAIM_STATE)?.as_str() {
+            RUNNING => ClaimState::Running {
+                lease_until: item
+                    .get(LEASE_UNTIL)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| malformed(LEASE_UNTIL))?,
+            },
+            DONE => ClaimState::Done(decode_stored(
+                item.get(RESULT)
+                    .and_then(|v| v.as_m().ok())
+                    .ok_or_else(|| malformed(RESULT))?,
+                &self.legacy_owner,
+            )?),
+            _ => return Err(malformed(CLAIM_STATE)),
+        };
+        Ok(Claim {
+            fingerprint: Fingerprint::from_stored(text(FINGERPRINT)?.clone()),
+            resource: text(RESOURCE)?.parse().map_err(|_| malformed(RESOURCE))?,
+            state,
+        })
+    }
 }

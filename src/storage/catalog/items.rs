@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{StorageError, Stored};
-use crate::domain::{FileName, ImageId, ImageRecord, Metadata, PartPlan, PendingUpload, Timestamp};
+use crate::domain::{
+    FileName, ImageId, ImageRecord, Metadata, Owner, PartPlan, PendingUpload, Timestamp,
+};
 use crate::media::MediaType;
 use schema::*;
 
@@ -22,13 +24,15 @@ pub mod schema {
     pub const METADATA: &str = "metadata";
     /// `{created_at}#{id}`: sort key of both indexes.
     pub const CREATED_KEY: &str = "created_key";
-    /// Partition key of the unfiltered listing index; one value today (see the README).
-    pub const SHARD: &str = "shard";
-    pub const SHARD_VALUE: &str = "all";
-    pub const BY_CREATED_INDEX: &str = "by_created";
-    pub const BY_FILE_NAME_INDEX: &str = "by_file_name";
+    /// Whose the image or the pending upload is; partition key of the unfiltered listing
+    /// index. Absent on records written before owners: those are the configured owner's.
+    pub const OWNER: &str = "owner";
+    /// `{owner}/{file_name}`: partition key of the listing by name (owners hold no `/`).
+    pub const OWNER_FILE_NAME: &str = "owner_file_name";
+    pub const BY_OWNER_INDEX: &str = "by_owner";
+    pub const BY_OWNER_FILE_NAME_INDEX: &str = "by_owner_file_name";
     /// Present only on a pending direct upload (`"pending"`), which shares the image's `id`:
-    /// without `shard` and `created_key` it is in neither index, so no listing sees it.
+    /// without `created_key` it is in neither index, so no listing sees it.
     pub const STATE: &str = "state";
     pub const PENDING: &str = "pending";
     pub const PART_SIZE: &str = "part_size";
@@ -63,7 +67,11 @@ pub(super) fn image_item(record: &ImageRecord) -> HashMap<String, AttributeValue
             CREATED_KEY.to_owned(),
             string(record.sort_key().to_string()),
         ),
-        (SHARD.to_owned(), string(SHARD_VALUE)),
+        (OWNER.to_owned(), string(record.owner.as_str())),
+        (
+            OWNER_FILE_NAME.to_owned(),
+            string(owner_file_name(&record.owner, &record.file_name)),
+        ),
     ]);
     for (name, value) in [(WIDTH, record.width), (HEIGHT, record.height)] {
         if let Some(value) = value {
@@ -76,6 +84,7 @@ pub(super) fn image_item(record: &ImageRecord) -> HashMap<String, AttributeValue
 pub(super) fn pending_item(upload: &PendingUpload) -> HashMap<String, AttributeValue> {
     let mut item = HashMap::from([
         (ID.to_owned(), id_value(upload.id)),
+        (OWNER.to_owned(), string(upload.owner.as_str())),
         (STATE.to_owned(), string(PENDING)),
         (FILE_NAME.to_owned(), string(upload.file_name.as_str())),
         (SIZE.to_owned(), AttributeValue::N(upload.size.to_string())),
@@ -101,6 +110,26 @@ pub(super) fn pending_item(upload: &PendingUpload) -> HashMap<String, AttributeV
     item
 }
 
+/// The partition of one owner's images of one name.
+pub(super) fn owner_file_name(owner: &Owner, file_name: &FileName) -> String {
+    format!("{owner}/{}", file_name.as_str())
+}
+
+/// Whose a stored item is: its `owner`, or `legacy` for one written before owners.
+fn decode_owner(
+    item: &HashMap<String, AttributeValue>,
+    legacy: &Owner,
+) -> Result<Owner, StorageError> {
+    match item.get(OWNER) {
+        None => Ok(legacy.clone()),
+        Some(value) => value
+            .as_s()
+            .ok()
+            .and_then(|raw| Owner::parse(raw).ok())
+            .ok_or_else(|| StorageError::internal("stored item has a malformed owner")),
+    }
+}
+
 fn metadata_map(metadata: &Metadata) -> AttributeValue {
     AttributeValue::M(
         metadata
@@ -113,14 +142,18 @@ fn metadata_map(metadata: &Metadata) -> AttributeValue {
 
 pub(super) fn decode_stored(
     item: &HashMap<String, AttributeValue>,
+    legacy: &Owner,
 ) -> Result<Stored, StorageError> {
     if item.get(STATE).is_none() {
-        return decode(item).map(Stored::Image);
+        return decode(item, legacy).map(Stored::Image);
     }
-    decode_pending(item).map(Stored::Pending)
+    decode_pending(item, legacy).map(Stored::Pending)
 }
 
-fn decode_pending(item: &HashMap<String, AttributeValue>) -> Result<PendingUpload, StorageError> {
+fn decode_pending(
+    item: &HashMap<String, AttributeValue>,
+    legacy: &Owner,
+) -> Result<PendingUpload, StorageError> {
     let malformed =
         |what: &str| StorageError::internal(format!("stored upload has a malformed {what}"));
     let text = |name: &str| {
@@ -139,6 +172,7 @@ fn decode_pending(item: &HashMap<String, AttributeValue>) -> Result<PendingUploa
     }
     Ok(PendingUpload {
         id: text(ID)?.parse().map_err(|_| malformed(ID))?,
+        owner: decode_owner(item, legacy)?,
         file_name: FileName::parse(text(FILE_NAME)?.clone()).map_err(|_| malformed(FILE_NAME))?,
         size: number(SIZE)?,
         metadata: Metadata::from_stored(decode_metadata(item)?),
@@ -173,7 +207,10 @@ fn decode_metadata(
 }
 
 /// Turns a stored item back into a record; anything unexpected is a server-side fault.
-pub(super) fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageRecord, StorageError> {
+pub(super) fn decode(
+    item: &HashMap<String, AttributeValue>,
+    legacy: &Owner,
+) -> Result<ImageRecord, StorageError> {
     let text = |name: &str| {
         item.get(name).and_then(|v| v.as_s().ok()).ok_or_else(|| {
             StorageError::internal(format!("stored record lacks string attribute {name}"))
@@ -194,6 +231,7 @@ pub(super) fn decode(item: &HashMap<String, AttributeValue>) -> Result<ImageReco
     let metadata = decode_metadata(item)?;
     Ok(ImageRecord {
         id,
+        owner: decode_owner(item, legacy)?,
         file_name,
         content_type: MediaType::from_mime(text(CONTENT_TYPE)?)
             .ok_or_else(|| StorageError::internal("stored record has an unknown content type"))?,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::items::{decode, id_value, string};
+use super::items::{decode, id_value, owner_file_name, string};
 use super::schema::*;
 use super::{Catalog, StorageError};
 use crate::domain::{ImageRecord, ListQuery, PageToken, Timestamp};
@@ -26,14 +26,18 @@ impl Catalog {
             });
         };
         let (index, partition_attr, partition) = match &query.file_name {
-            Some(name) => (BY_FILE_NAME_INDEX, FILE_NAME, name.as_str()),
-            None => (BY_CREATED_INDEX, SHARD, SHARD_VALUE),
+            Some(name) => (
+                BY_OWNER_FILE_NAME_INDEX,
+                OWNER_FILE_NAME,
+                owner_file_name(&query.owner, name),
+            ),
+            None => (BY_OWNER_INDEX, OWNER, query.owner.to_string()),
         };
         let start_key = query.start_after.as_ref().map(|token| {
             let position = token.position();
             HashMap::from([
                 (ID.to_owned(), id_value(position.id())),
-                (partition_attr.to_owned(), string(partition)),
+                (partition_attr.to_owned(), string(partition.clone())),
                 (CREATED_KEY.to_owned(), string(position.to_string())),
             ])
         });
@@ -59,7 +63,7 @@ impl Catalog {
             .items
             .unwrap_or_default()
             .iter()
-            .map(decode)
+            .map(|item| decode(item, &self.legacy_owner))
             .collect::<Result<Vec<_>, _>>()?;
         let next = if items.len() > query.limit {
             items.truncate(query.limit);

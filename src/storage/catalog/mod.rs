@@ -1,6 +1,7 @@
 //! Image records and pending uploads in DynamoDB, one item per id: the writes and reads of
 //! one item here, listings in `listing.rs`, the items' attributes in `items.rs`.
 
+mod adopt;
 mod claims;
 mod items;
 mod listing;
@@ -9,21 +10,24 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
+pub use adopt::Adopted;
 pub use claims::{Claim, ClaimState, Hold};
 pub use items::schema;
 pub use listing::Page;
 
 use super::StorageError;
-use crate::domain::{ImageId, ImageRecord, PendingUpload};
+use crate::domain::{ImageId, ImageRecord, Owner, PendingUpload};
 use items::{decode_stored, id_value, image_item, pending_item, string};
-use schema::{ID, PENDING, STATE};
+use schema::{ID, OWNER, PENDING, STATE};
 
-/// Image records in DynamoDB, keyed by `id`, listed through two indexes sorted by
-/// `created_key`.
+/// Image records in DynamoDB, keyed by `id`, listed through two indexes partitioned by owner
+/// and sorted by `created_key`.
 #[derive(Clone)]
 pub struct Catalog {
     client: Client,
     table: String,
+    /// Whose the items written before owners are (they have no `owner`).
+    legacy_owner: Owner,
 }
 
 /// Whether a conditional write was applied: `false` when its condition did not hold.
@@ -59,15 +63,26 @@ pub enum Stored {
 pub enum Removal {
     Removed,
     Absent,
-    /// The id is a pending upload's, not an image's: nothing was removed.
-    Pending,
+    /// The id is a pending upload's, or another owner's: nothing was removed.
+    Kept,
 }
 
 impl Catalog {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: Client, table: impl Into<String>, legacy_owner: Owner) -> Self {
         Self {
             client,
             table: table.into(),
+            legacy_owner,
+        }
+    }
+
+    /// The condition that an existing item is `owner`'s (`#owner`, `:owner`): items without
+    /// an owner are the legacy owner's.
+    fn owned_by(&self, owner: &Owner) -> &'static str {
+        if *owner == self.legacy_owner {
+            "(#owner = :owner OR attribute_not_exists(#owner))"
+        } else {
+            "#owner = :owner"
         }
     }
 
@@ -91,7 +106,8 @@ impl Catalog {
         Ok(())
     }
 
-    /// The image record; `None` if there is none (a pending upload is not an image).
+    /// The image record, whoever's it is; `None` if there is none (a pending upload is not an
+    /// image).
     pub async fn get(&self, id: ImageId) -> Result<Option<ImageRecord>, StorageError> {
         Ok(match self.get_stored(id).await? {
             Some(Stored::Image(record)) => Some(record),
@@ -109,7 +125,11 @@ impl Catalog {
             .consistent_read(true)
             .send()
             .await?;
-        output.item.as_ref().map(decode_stored).transpose()
+        output
+            .item
+            .as_ref()
+            .map(|item| decode_stored(item, &self.legacy_owner))
+            .transpose()
     }
 
     /// Remembers a planned upload, under an id that is new.
@@ -125,17 +145,23 @@ impl Catalog {
         Ok(())
     }
 
-    /// Turns a pending upload into its image record, only if it is still pending: `false`
-    /// when it is not (completed by a racing call or an earlier attempt, or aborted).
+    /// Turns a pending upload of the record's owner into its image record, only if it is still
+    /// pending: `false` when it is not (completed by a racing call or an earlier attempt, or
+    /// aborted).
     pub async fn complete(&self, record: &ImageRecord) -> Result<bool, StorageError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(image_item(record)))
-            .condition_expression("#state = :pending")
+            .condition_expression(format!(
+                "#state = :pending AND {}",
+                self.owned_by(&record.owner)
+            ))
             .expression_attribute_names("#state", STATE)
             .expression_attribute_values(":pending", string(PENDING))
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":owner", string(record.owner.as_str()))
             .send()
             .await;
         applied(result)
@@ -157,16 +183,23 @@ impl Catalog {
         applied(result)
     }
 
-    /// Removes an image record; says whether there was one. A pending upload under the id is
-    /// left alone (`Removal::Pending`): only `DELETE /uploads/{id}` aborts it.
-    pub async fn remove(&self, id: ImageId) -> Result<Removal, StorageError> {
+    /// Removes `owner`'s image record; says whether there was one. A pending upload under the
+    /// id, or another owner's record, is left alone (`Removal::Kept`): only
+    /// `DELETE /uploads/{id}` aborts an upload.
+    pub async fn remove(&self, id: ImageId, owner: &Owner) -> Result<Removal, StorageError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(ID, id_value(id))
-            .condition_expression("attribute_not_exists(#state)")
+            .condition_expression(format!(
+                "attribute_not_exists(#id) OR (attribute_not_exists(#state) AND {})",
+                self.owned_by(owner)
+            ))
+            .expression_attribute_names("#id", ID)
             .expression_attribute_names("#state", STATE)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":owner", string(owner.as_str()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
@@ -180,7 +213,7 @@ impl Catalog {
                 Ok(Removal::Removed)
             }
             Ok(_) => Ok(Removal::Absent),
-            Err(error) if condition_failed(&error) => Ok(Removal::Pending),
+            Err(error) if condition_failed(&error) => Ok(Removal::Kept),
             Err(error) => Err(error.into()),
         }
     }
@@ -198,7 +231,7 @@ impl Catalog {
             .send();
         while let Some(page) = pages.next().await {
             for item in page?.items().iter().filter(|item| !claims::is_claim(item)) {
-                records.push(decode_stored(item)?);
+                records.push(decode_stored(item, &self.legacy_owner)?);
             }
         }
         Ok(records)
