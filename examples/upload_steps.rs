@@ -116,7 +116,7 @@ async fn steps(state: &AppState, kind: &str, image: &[u8]) -> BTreeMap<&'static 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let config = Config::from_env().expect("the bench's environment");
-    let state = AppState::connect(config).await;
+    let state = AppState::connect(config).await.unwrap();
     let mut results = BTreeMap::new();
     for (kind, len) in [("json", 64 * 1024), ("raw", 64 * 1024)] {
         let image = png(len);

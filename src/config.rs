@@ -72,6 +72,21 @@ pub struct Config {
     /// Without sign-in, the owner of every image; with it, the owner of the records written
     /// before owners existed (`IMAGE_OWNER`).
     pub owner: Owner,
+    /// Sign-in with a Cognito user pool: each request's owner is its access token's `sub`.
+    pub cognito: Option<CognitoConfig>,
+}
+
+/// The user pool whose access tokens the function accepts, and where its keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CognitoConfig {
+    pub user_pool_id: String,
+    /// The app clients whose tokens are accepted (a token's `client_id`).
+    pub client_ids: Vec<String>,
+    /// `https://cognito-idp.{region}.amazonaws.com/{pool}`: every token's `iss`, on AWS and on
+    /// emulators alike.
+    pub issuer: String,
+    /// `{COGNITO_ENDPOINT}/{pool}/.well-known/jwks.json`.
+    pub jwks_url: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -207,6 +222,8 @@ impl Config {
             reason: error.to_string(),
         })?;
 
+        let cognito = cognito(&get, endpoint.as_deref())?;
+
         Ok(Self {
             bucket_name,
             table_name,
@@ -224,8 +241,72 @@ impl Config {
             client_timeout,
             cors_allowed_origins,
             owner,
+            cognito,
         })
     }
+}
+
+/// `COGNITO_USER_POOL_ID` and `COGNITO_CLIENT_IDS` turn sign-in on, together or not at all.
+fn cognito(
+    get: &impl Fn(&str) -> Option<String>,
+    emulator: Option<&str>,
+) -> Result<Option<CognitoConfig>, ConfigError> {
+    let (pool, clients) = match (get("COGNITO_USER_POOL_ID"), get("COGNITO_CLIENT_IDS")) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(ConfigError::Missing("COGNITO_CLIENT_IDS")),
+        (None, Some(_)) => return Err(ConfigError::Missing("COGNITO_USER_POOL_ID")),
+        (Some(pool), Some(clients)) => (pool.trim().to_owned(), clients),
+    };
+    // `{region}_{id}`, as Cognito names pools; the region is the issuer's.
+    let region = pool
+        .split_once('_')
+        .filter(|(region, id)| {
+            !region.is_empty()
+                && region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+        .map(|(region, _)| region.to_owned())
+        .ok_or_else(|| ConfigError::Invalid {
+            name: "COGNITO_USER_POOL_ID",
+            reason: format!("expected a user pool id such as eu-west-1_AbC123xyz, got {pool:?}"),
+        })?;
+    let client_ids: Vec<String> = clients
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if client_ids.is_empty()
+        || !client_ids
+            .iter()
+            .all(|id| id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(ConfigError::Invalid {
+            name: "COGNITO_CLIENT_IDS",
+            reason: format!("expected comma-separated app client ids, got {clients:?}"),
+        });
+    }
+    let endpoint = get("COGNITO_ENDPOINT")
+        .or_else(|| emulator.map(str::to_owned))
+        .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(ConfigError::Invalid {
+            name: "COGNITO_ENDPOINT",
+            reason: format!("expected an http:// or https:// URL, got {endpoint:?}"),
+        });
+    }
+    Ok(Some(CognitoConfig {
+        issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool}"),
+        jwks_url: format!(
+            "{}/{pool}/.well-known/jwks.json",
+            endpoint.trim_end_matches('/')
+        ),
+        user_pool_id: pool,
+        client_ids,
+    }))
 }
 
 /// An origin is `scheme://host[:port]`, exactly as browsers send it: no path, no wildcard.
@@ -357,6 +438,69 @@ mod tests {
         ])
         .unwrap();
         assert!(!emulator_with_keys.use_test_credentials);
+    }
+
+    #[test]
+    fn cognito_needs_a_pool_and_its_clients_and_finds_the_keys() {
+        let base = [("BUCKET_NAME", "b"), ("TABLE_NAME", "t")];
+        assert_eq!(load(&base).unwrap().cognito, None);
+        let pool = ("COGNITO_USER_POOL_ID", "eu-west-1_AbC123");
+        let aws = load(&[&base[..], &[pool, ("COGNITO_CLIENT_IDS", "one, two")]].concat())
+            .unwrap()
+            .cognito
+            .unwrap();
+        assert_eq!(aws.client_ids, ["one", "two"]);
+        assert_eq!(
+            aws.issuer,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"
+        );
+        assert_eq!(
+            aws.jwks_url,
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        let emulated = [
+            &base[..],
+            &[
+                pool,
+                ("COGNITO_CLIENT_IDS", "one"),
+                ("LOCALSTACK_ENDPOINT", "http://127.0.0.1:5000"),
+            ],
+        ]
+        .concat();
+        let local = load(&emulated).unwrap().cognito.unwrap();
+        assert_eq!(
+            local.jwks_url,
+            "http://127.0.0.1:5000/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        // The issuer is AWS's form even on an emulator: it is what the tokens say.
+        assert_eq!(local.issuer, aws.issuer);
+        let own = [
+            &emulated[..],
+            &[("COGNITO_ENDPOINT", "http://10.0.0.1:9229/")],
+        ]
+        .concat();
+        assert_eq!(
+            load(&own).unwrap().cognito.unwrap().jwks_url,
+            "http://10.0.0.1:9229/eu-west-1_AbC123/.well-known/jwks.json"
+        );
+        assert_eq!(
+            load(&[&base[..], &[pool]].concat()),
+            Err(ConfigError::Missing("COGNITO_CLIENT_IDS"))
+        );
+        for (name, value) in [
+            ("COGNITO_USER_POOL_ID", "nopool"),
+            ("COGNITO_USER_POOL_ID", "eu-west-1_../x"),
+            ("COGNITO_CLIENT_IDS", " , "),
+            ("COGNITO_CLIENT_IDS", "a/b"),
+        ] {
+            let mut pairs = vec![base[0], base[1], pool, ("COGNITO_CLIENT_IDS", "one")];
+            pairs.retain(|(n, _)| *n != name);
+            pairs.push((name, value));
+            assert!(
+                matches!(load(&pairs), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

@@ -78,7 +78,10 @@ async fn serve() -> ExitCode {
         max_connections: config.max_connections,
         client_timeout: config.client_timeout,
     };
-    let state = AppState::connect(config).await;
+    let state = match AppState::connect(config).await {
+        Ok(state) => state,
+        Err(error) => return fail(&format!("cannot start: {error}")),
+    };
     let router = app(state.clone());
 
     let outcome = if in_lambda {
@@ -101,7 +104,10 @@ async fn run_reconcile(options: Options) -> ExitCode {
         Err(code) => return code,
     };
     telemetry::init(LogFormat::Text);
-    let state = AppState::connect(config).await;
+    let state = match AppState::connect(config).await {
+        Ok(state) => state,
+        Err(error) => return fail(&format!("cannot start: {error}")),
+    };
     match reconcile::run(&state.store, &options).await {
         Ok(report) => {
             print!("{}", report.render(&options));
@@ -125,7 +131,10 @@ async fn run_adopt(args: &[String]) -> ExitCode {
         _ => return fail(&format!("unexpected arguments {args:?}\n{USAGE}")),
     };
     telemetry::init(LogFormat::Text);
-    let state = AppState::connect(config).await;
+    let state = match AppState::connect(config).await {
+        Ok(state) => state,
+        Err(error) => return fail(&format!("cannot start: {error}")),
+    };
     match state.store.catalog().adopt(&owner).await {
         Ok(adopted) => {
             println!(

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::sdk;
-use crate::storage::{Catalog, ImageStore, Objects};
+use crate::storage::{BoxError, Catalog, ImageStore, Objects};
 
 /// What every handler shares: the storage (SDK clients inside) and the settings.
 #[derive(Clone)]
@@ -15,22 +15,28 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, s3: aws_sdk_s3::Client, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+    /// Fails only when sign-in is configured and its HTTPS client cannot be set up (no trusted
+    /// root certificates on the machine).
+    pub fn new(
+        config: Config,
+        s3: aws_sdk_s3::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+    ) -> Result<Self, BoxError> {
         let store = ImageStore::new(
             Objects::new(s3, &config.bucket_name),
             Catalog::new(dynamodb, &config.table_name, config.owner.clone()),
         );
-        let auth = Auth::Open(config.owner.clone());
-        Self {
+        let auth = Auth::from_config(&config)?;
+        Ok(Self {
             store,
             config: Arc::new(config),
             auth: Arc::new(auth),
-        }
+        })
     }
 
     /// Builds real SDK clients. Makes no network call: credentials and endpoints resolve
     /// lazily, on the first request.
-    pub async fn connect(config: Config) -> Self {
+    pub async fn connect(config: Config) -> Result<Self, BoxError> {
         let sdk_config = sdk::load(&config).await;
         let s3 = sdk::s3(&sdk_config, &config);
         let dynamodb = sdk::dynamodb(&sdk_config);

@@ -50,7 +50,7 @@ async fn logs_are_json_lines_carrying_the_lambda_request_id() {
         matches!(name, "BUCKET_NAME" | "TABLE_NAME").then(|| "x".to_owned())
     })
     .unwrap();
-    let router = app(AppState::new(config, s3, dynamodb));
+    let router = app(AppState::new(config, s3, dynamodb).unwrap());
 
     let event = json!({
         "version": "2.0",

@@ -3,14 +3,26 @@
 //! token, checked here by the function itself (neither `make run` nor `sam local` has an API
 //! Gateway authorizer in front of it).
 
-use axum::http::HeaderMap;
+mod jwks;
+pub mod token;
 
+use axum::http::{HeaderMap, header};
+
+use crate::config::{CognitoConfig, Config};
 use crate::domain::Owner;
+use crate::storage::BoxError;
+use jwks::KeySet;
+use token::{Expected, Refusal};
 
 /// How callers are told apart.
 pub enum Auth {
     /// Everyone is `Owner` (API Gateway's IAM or API key, if any, decides who gets in).
     Open(Owner),
+    /// Each caller is the `sub` of their Cognito access token.
+    Cognito {
+        keys: Box<KeySet>,
+        expected: Expected,
+    },
 }
 
 /// Why a request names nobody it may act for.
@@ -24,13 +36,63 @@ pub enum AuthError {
     Invalid(&'static str),
     /// The pool's public keys could not be fetched, so no token can be checked.
     #[error("the keys that verify access tokens could not be fetched")]
-    KeysUnavailable(#[source] crate::storage::BoxError),
+    KeysUnavailable(#[source] BoxError),
 }
 
 impl Auth {
-    pub async fn owner(&self, _headers: &HeaderMap) -> Result<Owner, AuthError> {
-        match self {
-            Self::Open(owner) => Ok(owner.clone()),
+    pub fn from_config(config: &Config) -> Result<Self, BoxError> {
+        Ok(match &config.cognito {
+            None => Self::Open(config.owner.clone()),
+            Some(CognitoConfig {
+                client_ids,
+                issuer,
+                jwks_url,
+                ..
+            }) => Self::Cognito {
+                keys: Box::new(KeySet::new(jwks_url.clone())?),
+                expected: Expected {
+                    issuer: issuer.clone(),
+                    client_ids: client_ids.clone(),
+                },
+            },
+        })
+    }
+
+    pub async fn owner(&self, headers: &HeaderMap) -> Result<Owner, AuthError> {
+        let (keys, expected) = match self {
+            Self::Open(owner) => return Ok(owner.clone()),
+            Self::Cognito { keys, expected } => (keys, expected),
+        };
+        let token = bearer(headers)?;
+        let kid = token::key_id(token).map_err(refused)?;
+        let keys = keys.with(&kid).await.map_err(AuthError::KeysUnavailable)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        token::verify(token, &keys, expected, now).map_err(refused)
+    }
+}
+
+fn refused(refusal: Refusal) -> AuthError {
+    match refusal {
+        Refusal::UnknownKey(_) => {
+            AuthError::Invalid("it is signed with a key the user pool does not have")
         }
+        Refusal::Invalid(why) => AuthError::Invalid(why),
+    }
+}
+
+/// The token of the one `Authorization: Bearer <token>` header (the scheme in any case).
+fn bearer(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(AuthError::Missing);
+    };
+    let value = value.to_str().map_err(|_| AuthError::Missing)?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(AuthError::Missing),
     }
 }

@@ -97,7 +97,7 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
         max_connections: config.max_connections,
         client_timeout: config.client_timeout,
     };
-    let state = AppState::new(config, s3.clone(), dynamodb.clone());
+    let state = AppState::new(config, s3.clone(), dynamodb.clone()).unwrap();
     let router = app(state.clone());
 
     // The server the binary runs, with its limits on connections.
@@ -182,6 +182,21 @@ impl TestApp {
             .await
             .expect("create test bucket");
         create_table(&self.dynamodb, &self.table).await;
+    }
+
+    /// The same app, called by whoever `access_token` is (every request of `http` carries it).
+    pub fn signed_in(&self, access_token: &str) -> TestApp {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = format!("Bearer {access_token}");
+        headers.insert("authorization", value.parse().unwrap());
+        TestApp {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            ..self.clone()
+        }
     }
 
     /// A second server on this app's bucket and table, whose images are `owner`'s.

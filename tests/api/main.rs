@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod cognito;
 mod delete;
 mod dimensions;
 mod edge;

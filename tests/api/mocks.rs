@@ -47,7 +47,7 @@ async fn call(
         _ => None,
     })
     .unwrap();
-    let response: Response<Body> = app(AppState::new(config, s3, dynamodb))
+    let response: Response<Body> = app(AppState::new(config, s3, dynamodb).unwrap())
         .oneshot(request)
         .await
         .unwrap();

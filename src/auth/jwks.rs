@@ -1,0 +1,111 @@
+//! The user pool's public keys: fetched when first needed, kept, and fetched again when a
+//! token names a key they lack (Cognito rotates keys), at most once a minute, so that tokens
+//! with made-up key ids cannot make the function hammer Cognito.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::token::Keys;
+use crate::storage::BoxError;
+
+/// A key set is a few kilobytes; a larger answer is not one.
+const MAX_JWKS_BYTES: usize = 64 * 1024;
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+
+type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+
+pub struct KeySet {
+    url: String,
+    client: Client<Https, Empty<bytes::Bytes>>,
+    keys: RwLock<Arc<Keys>>,
+    /// When the keys were last fetched (or tried), held across the fetch so that one request
+    /// fetches while the others wait for its result.
+    fetched: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl KeySet {
+    pub fn new(url: String) -> Result<Self, BoxError> {
+        let provider = rustls::crypto::aws_lc_rs::default_provider();
+        let builder = hyper_rustls::HttpsConnectorBuilder::new();
+        // The machine's trusted roots, needed only for https: an emulator's plain http key set
+        // works where there are none (the stand-in image `sam local` runs in).
+        let builder = if url.starts_with("https://") {
+            builder.with_provider_and_native_roots(provider)?
+        } else {
+            builder.with_tls_config(
+                rustls::ClientConfig::builder_with_provider(provider.into())
+                    .with_safe_default_protocol_versions()?
+                    .with_root_certificates(rustls::RootCertStore::empty())
+                    .with_no_client_auth(),
+            )
+        };
+        let connector = builder.https_or_http().enable_http1().build();
+        Ok(Self {
+            url,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+            keys: RwLock::new(Arc::new(Keys::default())),
+            fetched: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    fn current(&self) -> Arc<Keys> {
+        Arc::clone(&self.keys.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Keys that hold `kid` if the pool has it. Fetches when they do not and the last fetch
+    /// is more than a minute old; errs only when no keys at all could be had.
+    pub async fn with(&self, kid: &str) -> Result<Arc<Keys>, BoxError> {
+        let keys = self.current();
+        if keys.has(kid) {
+            return Ok(keys);
+        }
+        let mut fetched = self.fetched.lock().await;
+        let keys = self.current();
+        let recent = fetched.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL);
+        if keys.has(kid) || recent {
+            return Ok(keys);
+        }
+        *fetched = Some(Instant::now());
+        match self.fetch().await {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&fresh);
+                Ok(fresh)
+            }
+            Err(error) if keys.is_empty() => {
+                // Nothing to check with: the next request tries again.
+                *fetched = None;
+                Err(error)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not refresh the user pool's keys; keeping the ones held");
+                Ok(keys)
+            }
+        }
+    }
+
+    async fn fetch(&self) -> Result<Keys, BoxError> {
+        let request = hyper::Request::get(&self.url).body(Empty::new())?;
+        let body = tokio::time::timeout(FETCH_TIMEOUT, async {
+            let response = self.client.request(request).await?;
+            if !response.status().is_success() {
+                return Err(format!("the key set answered {}", response.status()).into());
+            }
+            let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
+                .collect()
+                .await?;
+            Ok::<_, BoxError>(body.to_bytes())
+        })
+        .await
+        .map_err(|_| "the key set did not answer in time")??;
+        let keys = Keys::from_jwks(&body)?;
+        tracing::info!(keys = keys.len(), url = %self.url, "fetched the user pool's keys");
+        Ok(keys)
+    }
+}
