@@ -37,5 +37,18 @@ else
 fi
 
 ./setup-localstack.sh
+# AUTH=cognito: sign-in with a user pool on the emulator (moto serves cognito-idp), and a demo
+# user to sign in as. Without it, the API is open and every image is IMAGE_OWNER's.
+if [ "${AUTH:-}" = cognito ]; then
+  cognito=$("$venv/bin/python" scripts/cognito_users.py "$LOCALSTACK_ENDPOINT" demo)
+  read -r COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS password < <(
+    echo "$cognito" | python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["pool_id"], c["client_id"], c["users"]["demo"])')
+  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
+  echo "sign-in: user pool $COGNITO_USER_POOL_ID, app client $COGNITO_CLIENT_IDS"
+  echo "sign in as: demo / $password"
+elif [ -n "${AUTH:-}" ]; then
+  echo "AUTH=$AUTH: expected AUTH=cognito, or no AUTH for an open API" >&2
+  exit 1
+fi
 echo "image-api on http://$BIND_ADDR (Ctrl-C stops it)"
 cargo run --quiet --bin image-api

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # The gallery page in Chromium (tests/browser/gallery.py), against the server on the moto
-# server of scripts/with-moto.sh. Screenshots go to the target directory's screenshots/.
+# server of scripts/with-moto.sh; then the page with Cognito sign-in (tests/browser/sign_in.py)
+# against a second server that takes a user pool's tokens. Screenshots go to the target
+# directory's screenshots/.
 set -euo pipefail
+screenshots="$("$(dirname "$0")/target-dir")/screenshots"
 # A low inline limit, so that a few hundred KiB take the direct-upload path.
 export MAX_UPLOAD_BYTES=262144
-source "$(dirname "$0")/serve-on-moto.sh" browser
-
-"${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/gallery.py "$SERVER_URL/" "$("$(dirname "$0")/target-dir")/screenshots"
+(
+  source "$(dirname "$0")/serve-on-moto.sh" browser
+  "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/gallery.py "$SERVER_URL/" "$screenshots"
+)
+(
+  cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob)
+  COGNITO_USER_POOL_ID=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pool_id"])')
+  COGNITO_CLIENT_IDS=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
+  source "$(dirname "$0")/serve-on-moto.sh" browser-cognito
+  "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/sign_in.py "$SERVER_URL/" "$cognito" "$screenshots"
+)

@@ -87,6 +87,8 @@ pub struct CognitoConfig {
     pub issuer: String,
     /// `{COGNITO_ENDPOINT}/{pool}/.well-known/jwks.json`.
     pub jwks_url: String,
+    /// Cognito's API (`COGNITO_ENDPOINT`), where the page signs people in.
+    pub endpoint: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -292,18 +294,21 @@ fn cognito(
     let endpoint = get("COGNITO_ENDPOINT")
         .or_else(|| emulator.map(str::to_owned))
         .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
-    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+    // The page is given it in an attribute: nothing that could end one.
+    let plain = endpoint
+        .chars()
+        .all(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\'' | '<' | '>' | '&'));
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) || !plain {
         return Err(ConfigError::Invalid {
             name: "COGNITO_ENDPOINT",
             reason: format!("expected an http:// or https:// URL, got {endpoint:?}"),
         });
     }
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
     Ok(Some(CognitoConfig {
         issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool}"),
-        jwks_url: format!(
-            "{}/{pool}/.well-known/jwks.json",
-            endpoint.trim_end_matches('/')
-        ),
+        jwks_url: format!("{endpoint}/{pool}/.well-known/jwks.json"),
+        endpoint,
         user_pool_id: pool,
         client_ids,
     }))

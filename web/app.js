@@ -18,7 +18,18 @@ class ApiError extends Error {
   }
 }
 
+// Set when the deployment signs people in with Cognito (the server fills these in).
+const cognito = {
+  endpoint: document.body.dataset.cognitoEndpoint,
+  client: document.body.dataset.cognitoClient,
+};
+const signingIn = Boolean(cognito.endpoint && cognito.client);
+
 function headers(extra = {}) {
+  if (signingIn) {
+    const token = sessionStorage.getItem("accessToken");
+    return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+  }
   const key = sessionStorage.getItem("apiKey");
   return key ? { ...extra, "x-api-key": key } : extra;
 }
@@ -50,9 +61,121 @@ function askForKey() {
   return keyPrompt;
 }
 
+// --- Signing in (Cognito) --------------------------------------------------------------------
+// Straight against Cognito's API, as its own SDKs do: USER_PASSWORD_AUTH, then refresh tokens.
+// Tokens live in sessionStorage: gone when the tab closes, never sent anywhere but here.
+
+async function cognitoCall(action, body) {
+  const response = await fetch(cognito.endpoint + "/", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-amz-json-1.1",
+      "X-Amz-Target": `AWSCognitoIdentityProviderService.${action}`,
+    },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(answer.message || answer.__type || `Cognito answered ${response.status}`);
+  return answer;
+}
+
+function keepTokens(result, user) {
+  sessionStorage.setItem("accessToken", result.AccessToken);
+  if (result.RefreshToken) sessionStorage.setItem("refreshToken", result.RefreshToken);
+  if (user) sessionStorage.setItem("userName", user);
+  showAccount();
+}
+
+function showAccount() {
+  const user = sessionStorage.getItem("userName");
+  $("account").hidden = !(signingIn && user && sessionStorage.getItem("accessToken"));
+  $("account-name").textContent = user || "";
+}
+
+async function refreshTokens() {
+  const token = sessionStorage.getItem("refreshToken");
+  if (!token) return false;
+  try {
+    const answer = await cognitoCall("InitiateAuth", {
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      ClientId: cognito.client,
+      AuthParameters: { REFRESH_TOKEN: token },
+    });
+    keepTokens(answer.AuthenticationResult);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// One sign-in at a time, however many requests were refused while it was open; resolves when
+// signed in (a first sign-in with a temporary password sets a new one on the way).
+let signInPrompt = null;
+
+function signIn() {
+  signInPrompt ??= new Promise((resolve) => {
+    const dialog = $("signin-dialog");
+    let challenge = null;
+    $("signin-error").textContent = "";
+    $("signin-password").value = "";
+    dialog.showModal();
+    // Nothing to see without signing in: the dialog stays until it succeeds.
+    dialog.addEventListener("cancel", (event) => event.preventDefault());
+    $("signin-form").onsubmit = async (event) => {
+      event.preventDefault();
+      const user = $("signin-user").value.trim();
+      $("signin-error").textContent = "";
+      try {
+        const answer = challenge
+          ? await cognitoCall("RespondToAuthChallenge", {
+              ChallengeName: challenge.ChallengeName,
+              ClientId: cognito.client,
+              Session: challenge.Session,
+              ChallengeResponses: { USERNAME: user, NEW_PASSWORD: $("signin-new").value },
+            })
+          : await cognitoCall("InitiateAuth", {
+              AuthFlow: "USER_PASSWORD_AUTH",
+              ClientId: cognito.client,
+              AuthParameters: { USERNAME: user, PASSWORD: $("signin-password").value },
+            });
+        if (answer.ChallengeName === "NEW_PASSWORD_REQUIRED") {
+          challenge = answer;
+          $("signin-new-label").hidden = false;
+          $("signin-new").required = true;
+          $("signin-error").textContent = "Choose a new password to finish signing in.";
+          return;
+        }
+        if (!answer.AuthenticationResult) throw new Error(`cannot answer ${answer.ChallengeName || "this sign-in"} here`);
+        keepTokens(answer.AuthenticationResult, user);
+        dialog.close();
+        resolve(true);
+      } catch (error) {
+        $("signin-error").textContent = `Could not sign in: ${error.message}`;
+      }
+    };
+  }).finally(() => {
+    signInPrompt = null;
+  });
+  return signInPrompt;
+}
+
+$("sign-out").addEventListener("click", async () => {
+  const token = sessionStorage.getItem("refreshToken");
+  sessionStorage.clear();
+  // Ends the refresh token at Cognito too; signed out here whatever it answers.
+  if (token) await cognitoCall("RevokeToken", { ClientId: cognito.client, Token: token }).catch(() => {});
+  location.reload();
+});
+
+// A refused request: with Cognito, fresh tokens (refreshed, or by signing in); else an API key.
+async function reauthorize() {
+  if (signingIn) return (await refreshTokens()) || signIn();
+  return askForKey();
+}
+
 async function api(path, options = {}, retried = false) {
   const response = await fetch(new URL(path, base), { ...options, headers: headers(options.headers) });
-  if ((response.status === 401 || response.status === 403) && !retried && (await askForKey())) {
+  if ((response.status === 401 || response.status === 403) && !retried && (await reauthorize())) {
     return api(path, options, true);
   }
   if (!response.ok) throw new ApiError(response.status, await problemOf(response));
@@ -228,7 +351,7 @@ function idempotencyKey() {
   return Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// Sent again, with the same key, once the user gave an API key for a 401/403.
+// Sent again, with the same key, once the user signed in again or gave an API key (401/403).
 async function uploadInline(file, onProgress, key = idempotencyKey(), retried = false) {
   const query = new URLSearchParams({ file_name: file.name });
   const xhr = await send(
@@ -238,7 +361,7 @@ async function uploadInline(file, onProgress, key = idempotencyKey(), retried = 
     headers({ "Content-Type": file.type || "application/octet-stream", "Idempotency-Key": key }),
     onProgress,
   );
-  if ((xhr.status === 401 || xhr.status === 403) && !retried && (await askForKey())) {
+  if ((xhr.status === 401 || xhr.status === 403) && !retried && (await reauthorize())) {
     return uploadInline(file, onProgress, key, true);
   }
   if (xhr.status !== 201) throw failure(xhr);
@@ -412,4 +535,9 @@ $("detail-delete").addEventListener("click", async () => {
   }
 });
 
-loadMore();
+showAccount();
+if (signingIn && !sessionStorage.getItem("accessToken")) {
+  signIn().then(() => loadMore());
+} else {
+  loadMore();
+}

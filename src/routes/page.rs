@@ -20,11 +20,28 @@ pub async fn index(State(state): State<AppState>) -> Result<Response, ApiError> 
     // Signed locally each time (no request leaves): the page is loaded rarely, and the
     // origin belongs to this state's store, not to the process.
     let storage = state.store.presigned_origin().await?;
-    let policy = content_security_policy(&storage);
-    let html = INDEX.replace(
-        "{{MAX_UPLOAD_BYTES}}",
-        &state.config.max_upload_bytes.to_string(),
-    );
+    let cognito = state.config.cognito.as_ref();
+    // Signing in talks to Cognito straight from the page.
+    let sign_in = cognito.map_or("", |cognito| origin(&cognito.endpoint));
+    let elsewhere = if sign_in == storage {
+        storage.clone()
+    } else {
+        format!("{storage} {sign_in}")
+    };
+    let policy = content_security_policy(&elsewhere);
+    let html = INDEX
+        .replace(
+            "{{MAX_UPLOAD_BYTES}}",
+            &state.config.max_upload_bytes.to_string(),
+        )
+        .replace(
+            "{{COGNITO_ENDPOINT}}",
+            cognito.map_or("", |c| c.endpoint.as_str()),
+        )
+        .replace(
+            "{{COGNITO_CLIENT_ID}}",
+            cognito.map_or("", |c| c.client_ids[0].as_str()),
+        );
     let mut response = (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -59,12 +76,22 @@ pub async fn asset(Path(name): Path<String>) -> Result<Response, ApiError> {
         .into_response())
 }
 
+/// `scheme://host[:port]` of a URL checked at start-up to be http(s).
+fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |end| &url[..after_scheme + end])
+}
+
 /// Scripts, styles and connections from this origin; images from this origin and from the
-/// object URLs the page makes of what it fetched; direct uploads and downloads to `storage`.
-fn content_security_policy(storage: &str) -> String {
+/// object URLs the page makes of what it fetched; direct uploads and downloads, and signing
+/// in, to the origins in `elsewhere`.
+fn content_security_policy(elsewhere: &str) -> String {
+    let elsewhere = elsewhere.trim();
     format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; \
-         connect-src 'self' {storage}; base-uri 'none'; form-action 'none'; \
+         connect-src 'self' {elsewhere}; base-uri 'none'; form-action 'none'; \
          frame-ancestors 'none'"
     )
 }
@@ -79,5 +106,12 @@ mod tests {
         assert!(policy.contains("script-src 'self';"));
         assert!(!policy.contains("unsafe-inline"));
         assert!(policy.contains("connect-src 'self' https://b.s3.eu-west-1.amazonaws.com;"));
+    }
+
+    #[test]
+    fn an_origin_is_the_url_up_to_its_path() {
+        let aws = "https://cognito-idp.eu-west-1.amazonaws.com";
+        assert_eq!(origin(aws), aws);
+        assert_eq!(origin("http://127.0.0.1:4566/x/y"), "http://127.0.0.1:4566");
     }
 }
