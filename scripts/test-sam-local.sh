@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test-sam-local: the function as `sam build` built it (make sam-build), served by
 # `sam local start-api` against a private moto server, driven through API Gateway's emulation
-# (tests/sam_local/contract.py).
+# (tests/sam_local/contract.py), in COGNITO mode: sam local runs no Cognito authorizer, so the
+# function's own check of access tokens (from a user pool on the same moto) is what is tested.
 #
 # Docker: a user's own engine is used as it is when DOCKER_HOST or the default socket answers.
 # Otherwise, and only with IMAGE_API_PROVISION=1 (which .ci/run sets, on a disposable machine),
@@ -142,8 +143,15 @@ name="sam-local-$$"
 LOCALSTACK_ENDPOINT="$endpoint" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-localstack.sh >/dev/null
 
 # --- 5. sam local start-api ------------------------------------------------------------------
-printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"%s","BUCKET_NAME":"%s","TABLE_NAME":"%s"}}\n' \
-  "$endpoint" "$name" "$name" >"$work/env.json"
+cognito=$("$venv_bin/python" scripts/cognito_users.py "$endpoint" contract)
+read -r pool client password < <(echo "$cognito" | python3 -c \
+  'import json,sys; c=json.load(sys.stdin); print(c["pool_id"], c["client_id"], c["users"]["contract"])')
+token=$(curl -sf -X POST "$endpoint/" -H "Content-Type: application/x-amz-json-1.1" \
+  -H "X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth" \
+  -d "{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"$client\",\"AuthParameters\":{\"USERNAME\":\"contract\",\"PASSWORD\":\"$password\"}}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["AuthenticationResult"]["AccessToken"])')
+printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"%s","BUCKET_NAME":"%s","TABLE_NAME":"%s","COGNITO_USER_POOL_ID":"%s","COGNITO_CLIENT_IDS":"%s"}}\n' \
+  "$endpoint" "$name" "$name" "$pool" "$client" >"$work/env.json"
 api_port="$(scripts/free-port)"
 # EAGER: the container (slow to start under QEMU) is up before the first request.
 setsid "$deploy_bin/sam" local start-api --skip-pull-image --warm-containers EAGER \
@@ -154,7 +162,7 @@ sam_pid=$!
 cleanups+=("kill -INT -$sam_pid; for _ in \$(seq 40); do kill -0 $sam_pid 2>/dev/null || break; sleep 0.5; done; kill -KILL -$sam_pid 2>/dev/null")
 ready=no
 for _ in $(seq 240); do
-  if curl -sf -o /dev/null --max-time 20 "http://127.0.0.1:$api_port/images?limit=1"; then
+  if curl -sf -o /dev/null --max-time 20 -H "Authorization: Bearer $token" "http://127.0.0.1:$api_port/images?limit=1"; then
     ready=yes
     break
   fi
@@ -167,4 +175,4 @@ if [ "$ready" != yes ]; then
   exit 1
 fi
 
-"$venv_bin/python" tests/sam_local/contract.py "http://127.0.0.1:$api_port"
+IMAGE_API_TOKEN="$token" "$venv_bin/python" tests/sam_local/contract.py "http://127.0.0.1:$api_port"

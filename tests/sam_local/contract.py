@@ -1,10 +1,12 @@
 """The API's contract through `sam local start-api` (API Gateway's emulation in front of the
 function's container): a JSON upload and a raw binary upload (byte for byte back from
 /content, with its Content-Type and ETag), list, get, a conditional 304, a problem document
-for a bad body, delete and a repeated delete.
+for a bad body, delete and a repeated delete. With IMAGE_API_TOKEN (COGNITO mode), every call
+carries it, and a call without it or with a mangled one must get 401.
 
-Usage: python contract.py BASE_URL
+Usage: [IMAGE_API_TOKEN=...] python contract.py BASE_URL
 """
+import os
 import base64
 import json
 import struct
@@ -27,13 +29,17 @@ def png(width, height, seed):
 def call(base, method, path, body=None, headers=None):
     # As curl and browsers do: sam local decodes a binary (base64) answer only for a request
     # whose Accept matches the binary media types, and urllib sends none.
-    headers = {"Accept": "*/*", **(headers or {})}
+    headers = {"Accept": "*/*", **AUTHORIZATION, **(headers or {})}
     request = urllib.request.Request(base + path, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+TOKEN = os.environ.get("IMAGE_API_TOKEN")
+AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"} if TOKEN else {}
 
 
 def check(condition, message):
@@ -43,6 +49,12 @@ def check(condition, message):
 
 def main():
     base = sys.argv[1].rstrip("/")
+    if TOKEN:
+        for refused in ({"Authorization": ""}, {"Authorization": f"Bearer {TOKEN[:-4]}AAAA"}):
+            status, headers, body = call(base, "GET", "/images", headers=refused)
+            headers = {k.lower(): v for k, v in headers.items()}
+            check(status == 401 and headers.get("www-authenticate") == "Bearer"
+                  and json.loads(body)["code"] == "unauthorized", f"without a valid token: {status} {body[:200]!r}")
     # Bytes 0x00-0xff throughout, so any text mangling of a binary body shows.
     image = png(64, 48, 3)
 
@@ -88,7 +100,10 @@ def main():
         check(status == 204, f"delete: {status}")
     status, _, body = call(base, "DELETE", f"/images/{json_id}")
     check(status == 404 and json.loads(body)["code"] == "not_found", f"repeated delete: {status} {body[:200]!r}")
-    print("sam local start-api: the contract holds (uploads JSON and raw, content with ETag and 304, list, get, problem, delete)")
+    refusals = "401 without a valid token, " if TOKEN else ""
+    mode = "COGNITO, with an access token" if TOKEN else "open"
+    print(f"sam local start-api ({mode}): the contract holds ({refusals}uploads JSON and raw, "
+          "content with ETag and 304, list, get, problem, delete)")
 
 
 if __name__ == "__main__":
