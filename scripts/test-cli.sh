@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # The command-line client end to end (cli/tests): against the server on the moto server of
 # scripts/with-moto.sh, with a 256 KiB inline limit so that a few hundred KiB take the
-# direct-upload path.
+# direct-upload path; and against a second one in COGNITO mode, with a user pool on the same
+# moto, for `login`, `logout` and tokens.
 set -euo pipefail
 export MAX_UPLOAD_BYTES=262144
 source "$(dirname "$0")/serve-on-moto.sh" cli
-
-IMAGE_API_TEST_URL="$SERVER_URL" cargo test --locked -p image-api-cli
+open_url="$SERVER_URL"
+(
+  cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob)
+  COGNITO_USER_POOL_ID=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pool_id"])')
+  COGNITO_CLIENT_IDS=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
+  source "$(dirname "$0")/serve-on-moto.sh" cli-cognito
+  IMAGE_API_TEST_URL="$open_url" IMAGE_API_TEST_COGNITO_URL="$SERVER_URL" IMAGE_API_TEST_COGNITO="$cognito" \
+    cargo test --locked -p image-api-cli
+)

@@ -17,6 +17,8 @@ const ATTEMPTS: u32 = 4;
 pub enum Auth {
     None,
     ApiKey(String),
+    /// A Cognito access token (`AuthMode=COGNITO`).
+    Bearer(String),
     /// Requests signed for API Gateway (`execute-api`) in `region`.
     SigV4 {
         credentials: SharedCredentialsProvider,
@@ -167,6 +169,14 @@ impl Client {
                     .parse()
                     .map_err(|_| Failure::new("the API key is not a valid header value"))?;
                 request.headers_mut().insert("x-api-key", value);
+            }
+            Auth::Bearer(token) => {
+                let value = format!("Bearer {token}")
+                    .parse()
+                    .map_err(|_| Failure::new("the access token is not a valid header value"))?;
+                request
+                    .headers_mut()
+                    .insert(reqwest::header::AUTHORIZATION, value);
             }
             Auth::SigV4 {
                 credentials,

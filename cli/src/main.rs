@@ -3,6 +3,7 @@
 //! and exit with 1; usage errors exit with 2.
 
 mod client;
+mod login;
 mod sigv4;
 mod upload;
 
@@ -30,6 +31,9 @@ struct Cli {
     /// An API key, for stacks deployed with `AuthMode=API_KEY`.
     #[arg(long, env = "IMAGE_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// A Cognito access token, for stacks deployed with `AuthMode=COGNITO` (else `login` once).
+    #[arg(long, env = "IMAGE_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     /// Sign requests with SigV4 (the standard AWS credential chain), for `AuthMode=AWS_IAM`
     /// stacks. On by default for `*.amazonaws.com` endpoints when no API key is given.
     #[arg(long)]
@@ -43,6 +47,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Sign in to a stack deployed with `AuthMode=COGNITO` (its `UserPoolId` and
+    /// `UserPoolClientId` outputs); later commands use the sign-in, renewed as needed.
+    Login {
+        #[arg(long, env = "IMAGE_API_USER_POOL_ID")]
+        user_pool_id: String,
+        #[arg(long, env = "IMAGE_API_CLIENT_ID")]
+        client_id: String,
+        #[arg(long)]
+        username: String,
+        /// Cognito's API, for an emulator; by default the pool's region's.
+        #[arg(long, env = "IMAGE_API_COGNITO_ENDPOINT")]
+        cognito_endpoint: Option<String>,
+        /// Read the password from the first line of stdin instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Forget the sign-in to this endpoint.
+    Logout,
     /// Upload files, and folders recursively.
     Upload {
         #[arg(required = true)]
@@ -109,7 +131,57 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<bool, Failure> {
-    let auth = auth(&cli).await?;
+    let api = cli.endpoint.trim_end_matches('/').to_owned();
+    match &cli.command {
+        Command::Login {
+            user_pool_id,
+            client_id,
+            username,
+            cognito_endpoint,
+            password_stdin,
+        } => {
+            let region = user_pool_id
+                .split_once('_')
+                .map(|(region, _)| region)
+                .filter(|region| !region.is_empty())
+                .ok_or_else(|| {
+                    Failure::new(format!(
+                        "{user_pool_id:?} is not a user pool id (region_id)"
+                    ))
+                })?;
+            let endpoint = cognito_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
+            let password = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .map_err(|e| Failure::new(format!("cannot read the password: {e}")))?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                rpassword::prompt_password(format!("Password for {username}: "))
+                    .map_err(|e| Failure::new(format!("cannot read the password: {e}")))?
+            };
+            let http = reqwest::Client::new();
+            login::login(&http, &api, &endpoint, client_id, username, &password).await?;
+            eprintln!("signed in to {api} as {username}");
+            return Ok(true);
+        }
+        Command::Logout => {
+            let had = login::logout(&api)?;
+            eprintln!(
+                "{}",
+                if had {
+                    format!("signed out of {api}")
+                } else {
+                    format!("not signed in to {api}")
+                }
+            );
+            return Ok(true);
+        }
+        _ => {}
+    }
+    let auth = auth(&cli, &api).await?;
     let client = Arc::new(Client::new(&cli.endpoint, auth)?);
     match cli.command {
         Command::Upload {
@@ -190,12 +262,19 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             }
             Ok(all)
         }
+        Command::Login { .. } | Command::Logout => unreachable!("answered above"),
     }
 }
 
-async fn auth(cli: &Cli) -> Result<Auth, Failure> {
+async fn auth(cli: &Cli, api: &str) -> Result<Auth, Failure> {
     if let Some(key) = &cli.api_key {
         return Ok(Auth::ApiKey(key.clone()));
+    }
+    if let Some(token) = &cli.token {
+        return Ok(Auth::Bearer(token.clone()));
+    }
+    if let Some(token) = login::access_token(&reqwest::Client::new(), api).await? {
+        return Ok(Auth::Bearer(token));
     }
     let host = reqwest::Url::parse(&cli.endpoint)
         .ok()

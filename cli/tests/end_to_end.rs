@@ -16,6 +16,9 @@ fn cli(endpoint: &str, args: &[&str]) -> Output {
         .args(args)
         .env("IMAGE_API_URL", endpoint)
         .env_remove("IMAGE_API_KEY")
+        .env_remove("IMAGE_API_TOKEN")
+        // No sign-in of the person running the tests reaches them.
+        .env("XDG_CONFIG_HOME", tempdir("config"))
         .output()
         .expect("the CLI runs")
 }
