@@ -143,6 +143,7 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
             headers(
                 ("ETag" = String, description = "Strong validator; the bytes of an id never change"),
                 ("Cache-Control" = String, description = "private, max-age=31536000, immutable"),
+                ("Vary" = String, description = "authorization: a cache keeps each caller's answer apart"),
                 ("Content-Disposition" = String, description = "inline, with the file name (RFC 6266)"),
                 ("X-Content-Type-Options" = String, description = "nosniff"),
             )),
@@ -212,6 +213,9 @@ pub(super) fn validated(etag: &str, request_headers: &HeaderMap) -> (HeaderMap, 
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
+    // Whose the bytes are depends on who asked: a browser shared by two people signed in in
+    // turn must not answer one with what it kept for the other.
+    headers.insert(header::VARY, HeaderValue::from_static("authorization"));
     (headers, if_none_match(request_headers, etag))
 }
 

@@ -31,6 +31,7 @@ const VERSION: &str = "t1";
             headers(
                 ("ETag" = String, description = "Strong validator"),
                 ("Cache-Control" = String, description = "private, max-age=31536000, immutable"),
+                ("Vary" = String, description = "authorization: a cache keeps each caller's answer apart"),
                 ("X-Content-Type-Options" = String, description = "nosniff"),
             )),
         (status = 304, description = "The client's copy is current",

@@ -1,8 +1,12 @@
 //! Sign-in with Cognito, against moto's `cognito-idp`: real user pools, app clients, users and
 //! RS256 access tokens, and the server verifying them itself.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::{TestApp, assert_problem, moto_endpoint, spawn_app_at};
 use crate::owners::assert_isolated;
@@ -102,6 +106,21 @@ pub async fn spawn_signed_in_app(pool: &Pool) -> TestApp {
     .await;
     app.create_resources().await;
     app
+}
+
+/// Tokens no server should accept, each wrong in one way, for `pool` and the user of `access`
+/// (tests/support/forge_tokens.py).
+fn forge(pool: &Pool, access: &str) -> serde_json::Map<String, Value> {
+    let given = json!({"issuer": pool.issuer(), "client_id": pool.client,
+                       "sub": claims_of(access)["sub"]});
+    let venv = std::env::var("VENV").unwrap_or_else(|_| ".venv".into());
+    let output = std::process::Command::new(format!("{venv}/bin/python"))
+        .arg("tests/support/forge_tokens.py")
+        .arg(given.to_string())
+        .output()
+        .expect("python from the test venv");
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 fn claims_of(token: &str) -> Value {
@@ -208,16 +227,7 @@ async fn every_missing_forged_or_wrong_token_gets_401() {
 
     // Forged ones, signed with moto's own key where a signature is needed, each wrong in one
     // way; `well_formed` is the control that proves the rest fail for their fault alone.
-    let given = json!({"issuer": pool.issuer(), "client_id": pool.client,
-                       "sub": claims_of(&access)["sub"]});
-    let venv = std::env::var("VENV").unwrap_or_else(|_| ".venv".into());
-    let output = std::process::Command::new(format!("{venv}/bin/python"))
-        .arg("tests/support/forge_tokens.py")
-        .arg(given.to_string())
-        .output()
-        .expect("python from the test venv");
-    assert!(output.status.success(), "{output:?}");
-    let forged: serde_json::Map<String, Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let forged = forge(&pool, &access);
     assert!(forged.len() >= 11, "{forged:?}");
     for (what, token) in &forged {
         let response = app.signed_in(token.as_str().unwrap()).get("/images").await;
@@ -227,4 +237,106 @@ async fn every_missing_forged_or_wrong_token_gets_401() {
             assert_unauthorized(response, what).await;
         }
     }
+}
+
+/// Serves `document` at any path, counting the requests (the pool's key set, as Cognito would).
+async fn key_set_server(document: Vec<u8>) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&count);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            counted.fetch_add(1, Ordering::SeqCst);
+            let document = document.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    document.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.write_all(&document).await;
+            });
+        }
+    });
+    (address, count)
+}
+
+/// The keys are fetched once and kept; tokens naming a key the pool does not have do not make
+/// the function fetch them again within the minute; and with no keys to be had, a token gets
+/// a prompt 503 (a missing one still its 401).
+#[tokio::test]
+async fn the_key_set_is_fetched_once_and_not_on_every_unknown_key() {
+    let pool = Pool::create().await;
+    pool.add_user("dana", "Dana-Passw0rd!").await;
+    let access = pool.access_token("dana", "Dana-Passw0rd!").await;
+    let jwks = reqwest::get(format!(
+        "{}/{}/.well-known/jwks.json",
+        moto_endpoint(),
+        pool.id
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap()
+    .to_vec();
+    let (keys_at, fetches) = key_set_server(jwks).await;
+    let app = spawn_app_at(
+        &moto_endpoint(),
+        &[
+            ("COGNITO_USER_POOL_ID", &pool.id),
+            ("COGNITO_CLIENT_IDS", &pool.client),
+            ("COGNITO_ENDPOINT", &keys_at),
+        ],
+    )
+    .await;
+    app.create_resources().await;
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        0,
+        "fetched when first needed"
+    );
+    let dana = app.signed_in(&access);
+    assert_eq!(dana.get("/images").await.status(), StatusCode::OK);
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    let unknown = forge(&pool, &access)["unknown_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..5 {
+        assert_unauthorized(app.signed_in(&unknown).get("/images").await, "unknown key").await;
+    }
+    assert_eq!(dana.get("/images").await.status(), StatusCode::OK);
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "no fetch per unknown key"
+    );
+
+    let nowhere = spawn_app_at(
+        &moto_endpoint(),
+        &[
+            ("COGNITO_USER_POOL_ID", &pool.id),
+            ("COGNITO_CLIENT_IDS", &pool.client),
+            ("COGNITO_ENDPOINT", "http://127.0.0.1:9"),
+        ],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let refused = nowhere.signed_in(&access).get("/images").await;
+    assert_problem(refused, 503, "upstream_unavailable").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_unauthorized(nowhere.get("/images").await, "no token").await;
 }

@@ -137,6 +137,8 @@ pub async fn assert_isolated(alice: &TestApp, bob: &TestApp) {
     for id in &alices {
         let content = alice.get(&format!("/images/{id}/content")).await;
         assert_eq!(content.status(), StatusCode::OK, "{id}");
+        // A browser shared in turn keeps each person's answers apart.
+        assert_eq!(content.headers()["vary"], "authorization");
         let thumbnail = alice.get(&format!("/images/{id}/thumbnail?size=64")).await;
         assert_eq!(thumbnail.status(), StatusCode::OK, "{id}");
     }
