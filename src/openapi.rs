@@ -40,7 +40,7 @@ use crate::routes;
         routes::uploads::abort,
     ),
     components(schemas(Problem)),
-    modifiers(&CommonResponses, &ThumbnailSizes),
+    modifiers(&CommonResponses, &ThumbnailSizes, &SignIn),
     tags(
         (name = "images", description = "Image records and their bytes"),
         (name = "uploads", description = "Direct uploads: the bytes go straight to S3 through presigned requests, for images of any size"),
@@ -82,6 +82,10 @@ impl Modify for CommonResponses {
         let headers_too_large = format!("The headers exceed {} KiB", MAX_HEADER_BYTES / 1024);
         let common = [
             ("400", "Malformed request: the `code` says what was wrong"),
+            (
+                "401",
+                "Sign-in is on and the request has no valid access token (`unauthorized`; `WWW-Authenticate: Bearer`)",
+            ),
             ("414", uri_too_long.as_str()),
             ("431", headers_too_large.as_str()),
             ("500", "Unexpected server error"),
@@ -162,6 +166,34 @@ impl Modify for CommonResponses {
                 }
             }
         }
+    }
+}
+
+/// Sign-in, which a deployment may turn on (`AuthMode=COGNITO`): then every operation takes a
+/// Cognito access token as a bearer token, and answers `401` without a valid one. Optional in
+/// the document (`{}` is one of the requirements), as it is in the service.
+struct SignIn;
+
+impl Modify for SignIn {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement};
+        let bearer = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("JWT")
+            .description(Some(
+                "With sign-in on: a Cognito access token of the deployment's user pool and app client",
+            ))
+            .build();
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "cognito",
+                utoipa::openapi::security::SecurityScheme::Http(bearer),
+            );
+        }
+        openapi.security = Some(vec![
+            SecurityRequirement::default(),
+            SecurityRequirement::new("cognito", Vec::<String>::new()),
+        ]);
     }
 }
 
