@@ -25,6 +25,15 @@ use client::{Auth, Client, Failure};
     about = "A command-line client for image-api"
 )]
 struct Cli {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the API is and how to authenticate to it.
+#[derive(clap::Args)]
+struct Connection {
     /// The API's base URL: a stack's `ApiUrl` (`https://…/Prod`) or `make run`'s address.
     #[arg(long, env = "IMAGE_API_URL", default_value = "http://127.0.0.1:3000")]
     endpoint: String,
@@ -41,8 +50,6 @@ struct Cli {
     /// The region to sign for; by default the one in the endpoint, else the AWS config's.
     #[arg(long)]
     region: Option<String>,
-    #[command(subcommand)]
-    command: Command,
 }
 
 #[derive(Subcommand)]
@@ -65,6 +72,13 @@ enum Command {
     },
     /// Forget the sign-in to this endpoint.
     Logout,
+    #[command(flatten)]
+    Api(ApiCommand),
+}
+
+/// What the API does.
+#[derive(Subcommand)]
+enum ApiCommand {
     /// Upload files, and folders recursively.
     Upload {
         #[arg(required = true)]
@@ -131,8 +145,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<bool, Failure> {
-    let api = cli.endpoint.trim_end_matches('/').to_owned();
-    match &cli.command {
+    let connection = cli.connection;
+    let api = connection.endpoint.trim_end_matches('/').to_owned();
+    let command = match cli.command {
         Command::Login {
             user_pool_id,
             client_id,
@@ -140,51 +155,30 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             cognito_endpoint,
             password_stdin,
         } => {
-            let region = user_pool_id
-                .split_once('_')
-                .map(|(region, _)| region)
-                .filter(|region| !region.is_empty())
-                .ok_or_else(|| {
-                    Failure::new(format!(
-                        "{user_pool_id:?} is not a user pool id (region_id)"
-                    ))
-                })?;
-            let endpoint = cognito_endpoint
-                .clone()
-                .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
-            let password = if *password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .map_err(|e| Failure::new(format!("cannot read the password: {e}")))?;
-                line.trim_end_matches(['\r', '\n']).to_owned()
-            } else {
-                rpassword::prompt_password(format!("Password for {username}: "))
-                    .map_err(|e| Failure::new(format!("cannot read the password: {e}")))?
+            let endpoint = match cognito_endpoint {
+                Some(endpoint) => endpoint,
+                None => cognito_endpoint_of(&user_pool_id)?,
             };
+            let password = password(&username, password_stdin)?;
             let http = reqwest::Client::new();
-            login::login(&http, &api, &endpoint, client_id, username, &password).await?;
+            login::login(&http, &api, &endpoint, &client_id, &username, &password).await?;
             eprintln!("signed in to {api} as {username}");
             return Ok(true);
         }
         Command::Logout => {
-            let had = login::logout(&api)?;
-            eprintln!(
-                "{}",
-                if had {
-                    format!("signed out of {api}")
-                } else {
-                    format!("not signed in to {api}")
-                }
-            );
+            if login::logout(&api)? {
+                eprintln!("signed out of {api}");
+            } else {
+                eprintln!("not signed in to {api}");
+            }
             return Ok(true);
         }
-        _ => {}
-    }
-    let auth = auth(&cli, &api).await?;
-    let client = Arc::new(Client::new(&cli.endpoint, auth)?);
-    match cli.command {
-        Command::Upload {
+        Command::Api(command) => command,
+    };
+    let auth = auth(&connection, &api).await?;
+    let client = Arc::new(Client::new(&connection.endpoint, auth)?);
+    match command {
+        ApiCommand::Upload {
             paths,
             jobs,
             inline_limit,
@@ -192,7 +186,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             let options = upload::Options { jobs, inline_limit };
             upload::run(client, &paths, options).await
         }
-        Command::List {
+        ApiCommand::List {
             file_name,
             created_after,
             created_before,
@@ -206,7 +200,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             ];
             list(&client, &filters, limit, json).await.map(|()| true)
         }
-        Command::Get { id, output } => {
+        ApiCommand::Get { id, output } => {
             let response = client
                 .send(Method::GET, &format!("images/{id}/content"), None)
                 .await?;
@@ -226,7 +220,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             };
             save(response, &output).await.map(|()| true)
         }
-        Command::Thumbnail { id, size, output } => {
+        ApiCommand::Thumbnail { id, size, output } => {
             let response = client
                 .send(
                     Method::GET,
@@ -246,7 +240,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
                 output.unwrap_or_else(|| PathBuf::from(format!("{id}-{size}.{extension}")));
             save(response, &output).await.map(|()| true)
         }
-        Command::Delete { ids } => {
+        ApiCommand::Delete { ids } => {
             let mut all = true;
             for id in ids {
                 match client
@@ -262,11 +256,36 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             }
             Ok(all)
         }
-        Command::Login { .. } | Command::Logout => unreachable!("answered above"),
     }
 }
 
-async fn auth(cli: &Cli, api: &str) -> Result<Auth, Failure> {
+/// Cognito's API in the region a user pool id names (`{region}_{id}`).
+fn cognito_endpoint_of(user_pool_id: &str) -> Result<String, Failure> {
+    user_pool_id
+        .split_once('_')
+        .map(|(region, _)| region)
+        .filter(|region| !region.is_empty())
+        .map(|region| format!("https://cognito-idp.{region}.amazonaws.com"))
+        .ok_or_else(|| {
+            Failure::new(format!(
+                "{user_pool_id:?} is not a user pool id (region_id)"
+            ))
+        })
+}
+
+/// The password, asked for without echo, or the first line of stdin.
+fn password(username: &str, from_stdin: bool) -> Result<String, Failure> {
+    let unreadable = |e: std::io::Error| Failure::new(format!("cannot read the password: {e}"));
+    if !from_stdin {
+        return rpassword::prompt_password(format!("Password for {username}: "))
+            .map_err(unreadable);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(unreadable)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+async fn auth(cli: &Connection, api: &str) -> Result<Auth, Failure> {
     if let Some(key) = &cli.api_key {
         return Ok(Auth::ApiKey(key.clone()));
     }
