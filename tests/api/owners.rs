@@ -69,6 +69,13 @@ pub async fn assert_isolated(alice: &TestApp, bob: &TestApp) {
         alice.complete(&done_id, &parts).await.status(),
         StatusCode::CREATED
     );
+    // Completed, it is alice's image: bob's repeat of the completion is still refused as if
+    // nothing were there (her own repeat would get her record back).
+    as_if_absent(
+        bob.complete(&done_id, &parts).await,
+        bob.complete(&nobody, &parts).await,
+    )
+    .await;
     let pending_id = pending["id"].as_str().unwrap().to_owned();
 
     let alices: Vec<String> = [&a1, &a2]
