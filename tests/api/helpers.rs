@@ -393,6 +393,16 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Valu
     body
 }
 
+/// The ids of a listing's page, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Stores an image through the storage layer with a chosen creation time, for ordering and
 /// date-filter tests that cannot wait for real clocks.
 pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {

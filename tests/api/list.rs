@@ -2,21 +2,12 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, assert_problem, seed, spawn_app};
+use crate::helpers::{TestApp, assert_problem, ids, seed, spawn_app};
 
 async fn list(app: &TestApp, query: &str) -> Value {
     let response = app.get(&format!("/images{query}")).await;
     assert_eq!(response.status(), 200, "GET /images{query}");
     response.json().await.unwrap()
-}
-
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, jpeg, png, spawn_app};
+use crate::helpers::{TestApp, assert_problem, ids, jpeg, png, spawn_app};
 
 /// What a request for an id nobody has gets: the answer for another owner's id must be the
 /// same, code and detail alike.
@@ -22,15 +22,6 @@ async fn as_if_absent(response: reqwest::Response, absent: reqwest::Response) {
     let theirs = assert_problem(response, status, code).await;
     let nobodys = assert_problem(absent, status, code).await;
     assert_eq!(theirs["detail"], nobodys["detail"]);
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["id"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Everything `alice` owns stays hers, whatever `bob` does with its ids: every route, direct
