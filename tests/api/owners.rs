@@ -164,9 +164,9 @@ async fn two_owners_on_one_table_never_reach_each_others_images() {
 
 /// Records from before owners have no `owner` (and sit in the old single partition): they are
 /// the configured owner's, readable at once and listed once `adopt` has run.
-#[tokio::test]
-async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
-    let app = spawn_app().await;
+/// An image record and a pending upload as the code before owners wrote them (no `owner`, the
+/// record in the old single partition `shard = "all"`); returns the record's id.
+async fn write_pre_owner_items(app: &TestApp) -> String {
     let id = uuid::Uuid::new_v4().to_string();
     let pending_id = uuid::Uuid::new_v4().to_string();
     app.s3
@@ -215,6 +215,14 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
             .await
             .unwrap();
     }
+    id
+}
+
+#[tokio::test]
+async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
+    let app = spawn_app().await;
+    let id = write_pre_owner_items(&app).await;
+    let s = |v: &str| AttributeValue::S(v.to_owned());
     // Readable by the configured owner at once; not yet listed.
     assert_eq!(
         app.get(&format!("/images/{id}")).await.status(),
@@ -256,4 +264,41 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
     let other = app.beside("someone-else").await;
     assert_problem(other.get(&format!("/images/{id}")).await, 404, "not_found").await;
     assert!(ids(&other.get("/images").await.json().await.unwrap()).is_empty());
+}
+
+/// `image-api adopt --owner`, as an operator runs it: a malformed owner is refused before
+/// anything is written; a good one gets the old records, and their listing.
+#[tokio::test]
+async fn the_adopt_command_gives_old_records_to_the_owner_named() {
+    let app = spawn_app().await;
+    let id = write_pre_owner_items(&app).await;
+    let adopt = |owner: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_image-api"))
+            .args(["adopt", "--owner", owner])
+            .env("BUCKET_NAME", &app.bucket)
+            .env("TABLE_NAME", &app.table)
+            .env("LOCALSTACK_ENDPOINT", crate::helpers::moto_endpoint())
+            .env_remove("IMAGE_OWNER")
+            .output()
+            .unwrap()
+    };
+    let refused = adopt("carol/x");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("an owner is 1 to 128"), "{stderr}");
+    let carol = app.beside("carol").await;
+    assert!(ids(&carol.get("/images").await.json().await.unwrap()).is_empty());
+
+    let adopted = adopt("carol");
+    assert!(adopted.status.success(), "{adopted:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&adopted.stdout).trim(),
+        "adopted for owner carol: 1 images, 1 pending uploads"
+    );
+    assert_eq!(
+        ids(&carol.get("/images").await.json().await.unwrap()),
+        [id.as_str()]
+    );
+    // No longer the configured owner's: it has an owner of its own now.
+    assert_problem(app.get(&format!("/images/{id}")).await, 404, "not_found").await;
 }
