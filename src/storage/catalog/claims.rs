@@ -205,9 +205,8 @@ impl Catalog {
             _ => Ok(()),
         }
     }
-}
 
-impl Catalog {
+    /// A claim as stored; what it made is decoded as the table's items are.
     fn decode_claim(&self, item: &HashMap<String, AttributeValue>) -> Result<Claim, StorageError> {
         let malformed =
             |what: &str| StorageError::internal(format!("stored claim has a malformed {what}"));
