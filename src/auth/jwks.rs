@@ -27,6 +27,8 @@ pub struct KeySet {
     /// When the keys were last fetched (or tried), held across the fetch so that one request
     /// fetches while the others wait for its result.
     fetched: tokio::sync::Mutex<Option<Instant>>,
+    /// `MIN_REFETCH_INTERVAL`, but for tests.
+    refetch_after: Duration,
 }
 
 impl KeySet {
@@ -51,6 +53,7 @@ impl KeySet {
             client: Client::builder(TokioExecutor::new()).build(connector),
             keys: RwLock::new(Arc::new(Keys::default())),
             fetched: tokio::sync::Mutex::new(None),
+            refetch_after: MIN_REFETCH_INTERVAL,
         })
     }
 
@@ -67,7 +70,7 @@ impl KeySet {
         }
         let mut fetched = self.fetched.lock().await;
         let keys = self.current();
-        let recent = fetched.is_some_and(|at| at.elapsed() < MIN_REFETCH_INTERVAL);
+        let recent = fetched.is_some_and(|at| at.elapsed() < self.refetch_after);
         if keys.has(kid) || recent {
             return Ok(keys);
         }
@@ -107,5 +110,66 @@ impl KeySet {
         let keys = Keys::from_jwks(&body)?;
         tracing::info!(keys = keys.len(), url = %self.url, "fetched the user pool's keys");
         Ok(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    const MOTO_KEYS: &str = include_str!("../../fuzz/jwks/moto-public.json");
+
+    /// Serves moto's key set under kid `first`, and from the second request on also under kid
+    /// `rotated`, as a pool that has rotated its keys; counts the requests.
+    async fn rotating_key_set() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/pool/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&served);
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head).await;
+                let first = MOTO_KEYS.replace("\"dummy\"", "\"first\"");
+                let body = if n == 0 {
+                    first
+                } else {
+                    let set: serde_json::Value = serde_json::from_str(&first).unwrap();
+                    let mut rotated = set["keys"][0].clone();
+                    rotated["kid"] = "rotated".into();
+                    serde_json::json!({"keys": [set["keys"][0].clone(), rotated]}).to_string()
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, served)
+    }
+
+    #[tokio::test]
+    async fn a_key_the_set_lacks_fetches_the_set_again_once_the_interval_has_passed() {
+        for (interval, refetched) in [(Duration::ZERO, true), (MIN_REFETCH_INTERVAL, false)] {
+            let (url, served) = rotating_key_set().await;
+            let mut keys = KeySet::new(url).unwrap();
+            keys.refetch_after = interval;
+            assert!(keys.with("first").await.unwrap().has("first"));
+            assert!(keys.with("first").await.unwrap().has("first"));
+            assert_eq!(served.load(Ordering::SeqCst), 1, "kept once fetched");
+            let after_rotation = keys.with("rotated").await.unwrap();
+            assert_eq!(after_rotation.has("rotated"), refetched, "{interval:?}");
+            assert_eq!(served.load(Ordering::SeqCst), 1 + usize::from(refetched));
+        }
     }
 }
