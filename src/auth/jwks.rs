@@ -57,7 +57,8 @@ impl KeySet {
         })
     }
 
-    fn current(&self) -> Arc<Keys> {
+    /// The keys held now (none before the first fetch).
+    pub fn current(&self) -> Arc<Keys> {
         Arc::clone(&self.keys.read().unwrap_or_else(|e| e.into_inner()))
     }
 

@@ -64,10 +64,16 @@ impl Auth {
             Self::Cognito { keys, expected } => (keys, expected),
         };
         let token = bearer(headers)?;
-        let kid = token::key_id(token).map_err(refused)?;
-        let keys = keys.with(&kid).await.map_err(AuthError::KeysUnavailable)?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-        token::verify(token, &keys, expected, now).map_err(refused)
+        // Checked once with the keys held; fetched only for a well-formed token that names a
+        // key they lack (the first request, or a rotation).
+        match token::verify(token, &keys.current(), expected, now) {
+            Err(Refusal::UnknownKey(kid)) => {
+                let keys = keys.with(&kid).await.map_err(AuthError::KeysUnavailable)?;
+                token::verify(token, &keys, expected, now).map_err(refused)
+            }
+            checked => checked.map_err(refused),
+        }
     }
 }
 

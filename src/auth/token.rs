@@ -73,7 +73,7 @@ struct Claims {
 }
 
 /// The key id of a token that claims RS256, read without trusting anything else in it.
-pub fn key_id(token: &str) -> Result<String, Refusal> {
+fn key_id(token: &str) -> Result<String, Refusal> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(Refusal::Invalid("it is too long to be an access token"));
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
-use super::items::{decode_stored, id_value, image_item, pending_item, string};
+use super::items::{Fields, decode_stored, id_value, image_item, pending_item, string};
 use super::schema::{ID, TTL};
 use super::{Catalog, Stored, applied, condition_failed};
 use crate::domain::{Fingerprint, IdempotentRequest, ImageId};
@@ -208,32 +208,23 @@ impl Catalog {
 
     /// A claim as stored; what it made is decoded as the table's items are.
     fn decode_claim(&self, item: &HashMap<String, AttributeValue>) -> Result<Claim, StorageError> {
-        let malformed =
-            |what: &str| StorageError::internal(format!("stored claim has a malformed {what}"));
-        let text = |name: &str| {
-            item.get(name)
-                .and_then(|v| v.as_s().ok())
-                .ok_or_else(|| malformed(name))
-        };
-        let state = match text(CLAIM_STATE)?.as_str() {
+        let fields = Fields::new(item, "claim");
+        let state = match fields.text(CLAIM_STATE)? {
             RUNNING => ClaimState::Running {
-                lease_until: item
-                    .get(LEASE_UNTIL)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| malformed(LEASE_UNTIL))?,
+                lease_until: fields.number(LEASE_UNTIL)?,
             },
-            DONE => ClaimState::Done(decode_stored(
-                item.get(RESULT)
+            DONE => {
+                let result = item
+                    .get(RESULT)
                     .and_then(|v| v.as_m().ok())
-                    .ok_or_else(|| malformed(RESULT))?,
-                &self.legacy_owner,
-            )?),
-            _ => return Err(malformed(CLAIM_STATE)),
+                    .ok_or_else(|| fields.malformed(RESULT))?;
+                ClaimState::Done(decode_stored(result, &self.legacy_owner)?)
+            }
+            _ => return Err(fields.malformed(CLAIM_STATE)),
         };
         Ok(Claim {
-            fingerprint: Fingerprint::from_stored(text(FINGERPRINT)?.clone()),
-            resource: text(RESOURCE)?.parse().map_err(|_| malformed(RESOURCE))?,
+            fingerprint: Fingerprint::from_stored(fields.text(FINGERPRINT)?.to_owned()),
+            resource: fields.parsed(RESOURCE)?,
             state,
         })
     }

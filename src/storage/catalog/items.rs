@@ -154,40 +154,24 @@ fn decode_pending(
     item: &HashMap<String, AttributeValue>,
     legacy: &Owner,
 ) -> Result<PendingUpload, StorageError> {
-    let malformed =
-        |what: &str| StorageError::internal(format!("stored upload has a malformed {what}"));
-    let text = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| malformed(name))
-    };
-    let number = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse::<u64>().ok())
-            .ok_or_else(|| malformed(name))
-    };
-    if text(STATE)? != PENDING {
-        return Err(malformed(STATE));
+    let fields = Fields::new(item, "upload");
+    if fields.text(STATE)? != PENDING {
+        return Err(fields.malformed(STATE));
     }
     Ok(PendingUpload {
-        id: text(ID)?.parse().map_err(|_| malformed(ID))?,
+        id: fields.parsed(ID)?,
         owner: decode_owner(item, legacy)?,
-        file_name: FileName::parse(text(FILE_NAME)?.clone()).map_err(|_| malformed(FILE_NAME))?,
-        size: number(SIZE)?,
+        file_name: FileName::parse(fields.text(FILE_NAME)?.to_owned())
+            .map_err(|_| fields.malformed(FILE_NAME))?,
+        size: fields.number(SIZE)?,
         metadata: Metadata::from_stored(decode_metadata(item)?),
         plan: PartPlan {
-            part_size: number(PART_SIZE)?,
-            count: number(PART_COUNT)?,
+            part_size: fields.number(PART_SIZE)?,
+            count: fields.number(PART_COUNT)?,
         },
-        multipart_id: item
-            .get(MULTIPART_ID)
-            .map(|v| v.as_s().cloned().map_err(|_| malformed(MULTIPART_ID)))
-            .transpose()?,
-        created_at: Timestamp::parse_stored(text(CREATED_AT)?)
-            .ok_or_else(|| malformed(CREATED_AT))?,
-        expires_at: Timestamp::parse_stored(text(EXPIRES_AT)?)
-            .ok_or_else(|| malformed(EXPIRES_AT))?,
+        multipart_id: fields.optional(MULTIPART_ID, |v| v.as_s().ok().cloned())?,
+        created_at: fields.timestamp(CREATED_AT)?,
+        expires_at: fields.timestamp(EXPIRES_AT)?,
     })
 }
 
@@ -211,51 +195,75 @@ pub(super) fn decode(
     item: &HashMap<String, AttributeValue>,
     legacy: &Owner,
 ) -> Result<ImageRecord, StorageError> {
-    let text = |name: &str| {
-        item.get(name).and_then(|v| v.as_s().ok()).ok_or_else(|| {
-            StorageError::internal(format!("stored record lacks string attribute {name}"))
-        })
-    };
-    let id: ImageId = text(ID)?
-        .parse()
-        .map_err(|_| StorageError::internal("stored record has a malformed id"))?;
-    let file_name = FileName::parse(text(FILE_NAME)?.clone())
-        .map_err(|_| StorageError::internal("stored record has a malformed file name"))?;
-    let created_at = Timestamp::parse_stored(text(CREATED_AT)?)
-        .ok_or_else(|| StorageError::internal("stored record has a malformed created_at"))?;
-    let size = item
-        .get(SIZE)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| StorageError::internal("stored record has a malformed size"))?;
-    let metadata = decode_metadata(item)?;
+    let fields = Fields::new(item, "record");
+    let number = |v: &AttributeValue| v.as_n().ok().and_then(|n| n.parse().ok());
     Ok(ImageRecord {
-        id,
+        id: fields.parsed(ID)?,
         owner: decode_owner(item, legacy)?,
-        file_name,
-        content_type: MediaType::from_mime(text(CONTENT_TYPE)?)
-            .ok_or_else(|| StorageError::internal("stored record has an unknown content type"))?,
-        size,
-        created_at,
-        metadata: Metadata::from_stored(metadata),
-        width: dimension(item, WIDTH)?,
-        height: dimension(item, HEIGHT)?,
+        file_name: FileName::parse(fields.text(FILE_NAME)?.to_owned())
+            .map_err(|_| fields.malformed(FILE_NAME))?,
+        content_type: MediaType::from_mime(fields.text(CONTENT_TYPE)?)
+            .ok_or_else(|| fields.malformed(CONTENT_TYPE))?,
+        size: fields.number(SIZE)?,
+        created_at: fields.timestamp(CREATED_AT)?,
+        metadata: Metadata::from_stored(decode_metadata(item)?),
+        width: fields.optional(WIDTH, number)?,
+        height: fields.optional(HEIGHT, number)?,
     })
 }
 
-fn dimension(
-    item: &HashMap<String, AttributeValue>,
-    name: &str,
-) -> Result<Option<u32>, StorageError> {
-    item.get(name)
-        .map(|value| {
-            value
-                .as_n()
-                .ok()
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| {
-                    StorageError::internal(format!("stored record has a malformed {name}"))
-                })
-        })
-        .transpose()
+/// An item's attributes as a decoder reads them: a read that fails names the attribute, and
+/// the kind of item it is in.
+pub(super) struct Fields<'a> {
+    item: &'a HashMap<String, AttributeValue>,
+    kind: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    pub(super) fn new(item: &'a HashMap<String, AttributeValue>, kind: &'static str) -> Self {
+        Self { item, kind }
+    }
+
+    pub(super) fn malformed(&self, name: &str) -> StorageError {
+        StorageError::internal(format!("stored {} has a malformed {name}", self.kind))
+    }
+
+    /// A string attribute.
+    pub(super) fn text(&self, name: &str) -> Result<&'a str, StorageError> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            .ok_or_else(|| self.malformed(name))
+    }
+
+    /// A string attribute, parsed.
+    pub(super) fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<T, StorageError> {
+        self.text(name)?.parse().map_err(|_| self.malformed(name))
+    }
+
+    /// A number attribute.
+    pub(super) fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T, StorageError> {
+        self.item
+            .get(name)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| self.malformed(name))
+    }
+
+    pub(super) fn timestamp(&self, name: &str) -> Result<Timestamp, StorageError> {
+        Timestamp::parse_stored(self.text(name)?).ok_or_else(|| self.malformed(name))
+    }
+
+    /// An attribute that may be absent, read by `read` when present.
+    pub(super) fn optional<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&AttributeValue) -> Option<T>,
+    ) -> Result<Option<T>, StorageError> {
+        self.item
+            .get(name)
+            .map(|value| read(value).ok_or_else(|| self.malformed(name)))
+            .transpose()
+    }
 }
