@@ -1,8 +1,9 @@
 #![no_main]
-//! Any `Authorization: Bearer` token is either an owner, for a token signed by the pool's key
-//! with every claim right, or refused; any key set document is read or refused. Never a panic.
+//! Any `Authorization` value, and any token in it, is either an owner, for a token signed by
+//! the pool's key with every claim right, or refused; any key set document is read or
+//! refused. Never a panic.
 
-use image_api::auth::token::{Expected, Keys, verify};
+use image_api::auth::token::{Expected, Keys, from_authorization, verify};
 use libfuzzer_sys::fuzz_target;
 
 /// moto's public key, the one its (and the seeds') tokens are signed with.
@@ -17,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
         client_ids: vec!["fuzzclient".into()],
     };
     let now = 1_800_000_000;
-    if let Ok(owner) = verify(token, &keys, &expected, now) {
-        assert!(!owner.as_str().is_empty());
+    let bearer = from_authorization(token);
+    if let Some(inner) = bearer {
+        assert!(!inner.is_empty() && token.len() > inner.len());
+    }
+    for candidate in [Some(token), bearer].into_iter().flatten() {
+        if let Ok(owner) = verify(candidate, &keys, &expected, now) {
+            assert!(!owner.as_str().is_empty());
+        }
     }
 });

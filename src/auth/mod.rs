@@ -93,12 +93,5 @@ fn bearer(headers: &HeaderMap) -> Result<&str, AuthError> {
         return Err(AuthError::Missing);
     };
     let value = value.to_str().map_err(|_| AuthError::Missing)?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(AuthError::Missing),
-    }
+    token::from_authorization(value).ok_or(AuthError::Missing)
 }

@@ -72,6 +72,13 @@ struct Claims {
     iat: Option<u64>,
 }
 
+/// The token of an `Authorization: Bearer <token>` value (the scheme in any case).
+pub fn from_authorization(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// The key id of a token that claims RS256, read without trusting anything else in it.
 fn key_id(token: &str) -> Result<String, Refusal> {
     if token.len() > MAX_TOKEN_BYTES {
