@@ -12,13 +12,14 @@ use std::sync::{Arc, Mutex};
 use image::{ImageFormat, Rgb, RgbImage};
 
 fn cli(endpoint: &str, args: &[&str]) -> Output {
+    let config = tempdir("config");
     Command::new(env!("CARGO_BIN_EXE_image-api-cli"))
         .args(args)
         .env("IMAGE_API_URL", endpoint)
         .env_remove("IMAGE_API_KEY")
         .env_remove("IMAGE_API_TOKEN")
         // No sign-in of the person running the tests reaches them.
-        .env("XDG_CONFIG_HOME", tempdir("config"))
+        .env("XDG_CONFIG_HOME", config.path())
         .output()
         .expect("the CLI runs")
 }
@@ -58,6 +59,7 @@ fn a_folder_of_images_round_trips_byte_for_byte() {
         panic!("run through scripts/test-cli.sh");
     };
     let folder = tempdir("round-trip");
+    let folder = folder.path();
     std::fs::create_dir_all(folder.join("nested/deeper")).unwrap();
     let files = [
         // Inline.
@@ -102,6 +104,7 @@ fn a_folder_of_images_round_trips_byte_for_byte() {
     assert_eq!(ids.len(), 4, "{}", text(&uploaded.stdout));
 
     let downloads = tempdir("downloads");
+    let downloads = downloads.path();
     for (id, path) in &ids {
         let original = std::fs::read(path).unwrap();
         let out = downloads.join(id);
@@ -167,6 +170,7 @@ fn refused_files_are_summarised_and_fail_the_run() {
         panic!("run through scripts/test-cli.sh");
     };
     let folder = tempdir("refused");
+    let folder = folder.path();
     std::fs::write(
         folder.join("good.png"),
         picture(40, 30, 5, false, ImageFormat::Png),
@@ -281,6 +285,7 @@ fn an_upload_whose_answer_is_lost_is_stored_once() {
         panic!("run through scripts/test-cli.sh");
     };
     let folder = tempdir("lost-answer");
+    let folder = folder.path();
     let name = format!("lost-{}.png", std::process::id());
     std::fs::write(
         folder.join(&name),
@@ -306,6 +311,7 @@ fn an_upload_whose_answer_is_lost_is_stored_once() {
 fn uploads_are_retried_under_a_key_of_their_own() {
     let (address, _, heads) = recording_failing_server();
     let folder = tempdir("keys");
+    let folder = folder.path();
     for seed in [1, 2] {
         let bytes = picture(20, 10, seed, false, ImageFormat::Png);
         std::fs::write(folder.join(format!("{seed}.png")), bytes).unwrap();
@@ -354,6 +360,7 @@ fn a_download_that_breaks_off_leaves_no_file() {
         }
     });
     let folder = tempdir("broken-download");
+    let folder = folder.path();
     let output = folder.join("image.png");
     let run = cli(&address, &["get", "x", "-o", output.to_str().unwrap()]);
     assert_eq!(run.status.code(), Some(1));
@@ -394,9 +401,11 @@ fn an_unreachable_server_and_bad_usage_fail_clearly() {
     );
 }
 
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("image-api-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory, removed with everything in it when the guard is dropped (a test
+/// shadows the guard with its path, which keeps it alive to the test's end).
+fn tempdir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("image-api-cli-{name}-"))
+        .tempdir()
+        .unwrap()
 }

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
@@ -88,17 +88,20 @@ fn listed(output: &Output) -> Vec<String> {
         .collect()
 }
 
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("image-api-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory, removed with everything in it when the guard is dropped (a test
+/// shadows the guard with its path, which keeps it alive to the test's end).
+fn tempdir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("image-api-cli-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 #[test]
 fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     let setup = setup();
     let config = tempdir("login-config");
+    let config = config.path();
     let password = setup.passwords["alice"].as_str().unwrap();
 
     // Not signed in: the API's 401, said plainly.
@@ -137,6 +140,7 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     );
 
     let folder = tempdir("login-files");
+    let folder = folder.path();
     let picture = {
         let image = image::RgbImage::from_fn(30, 20, |x, y| image::Rgb([x as u8, y as u8, 9]));
         let mut out = std::io::Cursor::new(Vec::new());
@@ -203,6 +207,7 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
 /// bob's access token, from a login of his own (in a config directory of his own).
 fn bob_token(setup: &Setup) -> String {
     let config = tempdir("bob-config");
+    let config = config.path();
     let bob = login(
         setup,
         &config,
