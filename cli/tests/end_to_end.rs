@@ -370,7 +370,7 @@ fn a_download_that_breaks_off_leaves_no_file() {
         text(&run.stderr)
     );
     assert_eq!(
-        std::fs::read_dir(&folder).unwrap().count(),
+        std::fs::read_dir(folder).unwrap().count(),
         0,
         "nothing left in {folder:?}"
     );

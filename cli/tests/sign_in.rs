@@ -105,7 +105,7 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     let password = setup.passwords["alice"].as_str().unwrap();
 
     // Not signed in: the API's 401, said plainly.
-    let refused = cli(&setup, &config, &["list"], "", &[]);
+    let refused = cli(&setup, config, &["list"], "", &[]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         text(&refused.stderr).contains("(401)"),
@@ -113,14 +113,14 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
         text(&refused.stderr)
     );
 
-    let wrong = login(&setup, &config, "alice", "not-her-password");
+    let wrong = login(&setup, config, "alice", "not-her-password");
     assert_eq!(wrong.status.code(), Some(1));
     assert!(
         text(&wrong.stderr).contains("Incorrect username or password"),
         "{}",
         text(&wrong.stderr)
     );
-    let signed_in = login(&setup, &config, "alice", password);
+    let signed_in = login(&setup, config, "alice", password);
     assert!(signed_in.status.success(), "{}", text(&signed_in.stderr));
 
     // Kept where only its owner reads it, with the refresh token and never the password.
@@ -150,14 +150,14 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     std::fs::write(folder.join("alice.png"), &picture).unwrap();
     let uploaded = cli(
         &setup,
-        &config,
+        config,
         &["upload", folder.join("alice.png").to_str().unwrap()],
         "",
         &[],
     );
     assert!(uploaded.status.success(), "{}", text(&uploaded.stderr));
     assert_eq!(
-        listed(&cli(&setup, &config, &["list", "--json"], "", &[])),
+        listed(&cli(&setup, config, &["list", "--json"], "", &[])),
         ["alice.png"]
     );
 
@@ -165,7 +165,7 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     let bob = bob_token(&setup);
     let by_flag = cli(
         &setup,
-        &config,
+        config,
         &["--token", &bob, "list", "--json"],
         "",
         &[],
@@ -173,7 +173,7 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     assert!(listed(&by_flag).is_empty());
     let by_variable = cli(
         &setup,
-        &config,
+        config,
         &["list", "--json"],
         "",
         &[("IMAGE_API_TOKEN", &bob)],
@@ -186,7 +186,7 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     stale[api]["expires_at"] = 0.into();
     std::fs::write(&store, serde_json::to_vec(&stale).unwrap()).unwrap();
     assert_eq!(
-        listed(&cli(&setup, &config, &["list", "--json"], "", &[])),
+        listed(&cli(&setup, config, &["list", "--json"], "", &[])),
         ["alice.png"]
     );
     let renewed: Value = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
@@ -194,12 +194,12 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     assert!(access != "stale" && renewed[api]["expires_at"].as_u64().unwrap() > 0);
     assert_eq!(mode(&store), 0o600);
 
-    let out = cli(&setup, &config, &["logout"], "", &[]);
+    let out = cli(&setup, config, &["logout"], "", &[]);
     assert!(out.status.success());
     let after: Value = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
     assert!(after.get(api).is_none(), "{after}");
     assert_eq!(
-        cli(&setup, &config, &["list"], "", &[]).status.code(),
+        cli(&setup, config, &["list"], "", &[]).status.code(),
         Some(1)
     );
 }
@@ -210,7 +210,7 @@ fn bob_token(setup: &Setup) -> String {
     let config = config.path();
     let bob = login(
         setup,
-        &config,
+        config,
         "bob",
         setup.passwords["bob"].as_str().unwrap(),
     );
