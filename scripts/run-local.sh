@@ -41,8 +41,9 @@ fi
 # user to sign in as. Without it, the API is open and every image is IMAGE_OWNER's.
 if [ "${AUTH:-}" = cognito ]; then
   cognito=$("$venv/bin/python" scripts/cognito_users.py "$LOCALSTACK_ENDPOINT" demo)
-  read -r COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS password < <(
-    echo "$cognito" | python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["pool_id"], c["client_id"], c["users"]["demo"])')
+  COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
+  COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
+  password=$(scripts/json-get users.demo <<<"$cognito")
   export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
   echo "sign-in: user pool $COGNITO_USER_POOL_ID, app client $COGNITO_CLIENT_IDS"
   echo "sign in as: demo / $password"

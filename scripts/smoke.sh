@@ -19,7 +19,7 @@ request() { # METHOD PATH EXPECTED_STATUS [curl args...]; body lands in $work/bo
   [ "$status" = "$expected" ] || fail "$method $path: expected $expected, got $status: $(head -c 300 "$work/body")"
   echo "ok  $method $path -> $status"
 }
-field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$work/body" "$1"; }
+field() { "$(dirname "$0")/json-get" "$1" <"$work/body"; }
 
 # A 1x1 PNG.
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82' >"$work/image.png"

@@ -13,8 +13,8 @@ export MAX_UPLOAD_BYTES=262144
 )
 (
   cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob)
-  COGNITO_USER_POOL_ID=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pool_id"])')
-  COGNITO_CLIENT_IDS=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+  COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
+  COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
   export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
   source "$(dirname "$0")/serve-on-moto.sh" browser-cognito
   "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/sign_in.py "$SERVER_URL/" "$cognito" "$screenshots"

@@ -9,8 +9,8 @@ source "$(dirname "$0")/serve-on-moto.sh" cli
 open_url="$SERVER_URL"
 (
   cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob)
-  COGNITO_USER_POOL_ID=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pool_id"])')
-  COGNITO_CLIENT_IDS=$(echo "$cognito" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+  COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
+  COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
   export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
   source "$(dirname "$0")/serve-on-moto.sh" cli-cognito
   IMAGE_API_TEST_URL="$open_url" IMAGE_API_TEST_COGNITO_URL="$SERVER_URL" IMAGE_API_TEST_COGNITO="$cognito" \

@@ -144,12 +144,13 @@ LOCALSTACK_ENDPOINT="$endpoint" BUCKET_NAME="$name" TABLE_NAME="$name" ./setup-l
 
 # --- 5. sam local start-api ------------------------------------------------------------------
 cognito=$("$venv_bin/python" scripts/cognito_users.py "$endpoint" contract)
-read -r pool client password < <(echo "$cognito" | python3 -c \
-  'import json,sys; c=json.load(sys.stdin); print(c["pool_id"], c["client_id"], c["users"]["contract"])')
+pool=$(scripts/json-get pool_id <<<"$cognito")
+client=$(scripts/json-get client_id <<<"$cognito")
+password=$(scripts/json-get users.contract <<<"$cognito")
 token=$(curl -sf -X POST "$endpoint/" -H "Content-Type: application/x-amz-json-1.1" \
   -H "X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth" \
   -d "{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"$client\",\"AuthParameters\":{\"USERNAME\":\"contract\",\"PASSWORD\":\"$password\"}}" |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["AuthenticationResult"]["AccessToken"])')
+  scripts/json-get AuthenticationResult.AccessToken)
 printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"%s","BUCKET_NAME":"%s","TABLE_NAME":"%s","COGNITO_USER_POOL_ID":"%s","COGNITO_CLIENT_IDS":"%s"}}\n' \
   "$endpoint" "$name" "$name" "$pool" "$client" >"$work/env.json"
 api_port="$(scripts/free-port)"
