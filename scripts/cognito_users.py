@@ -1,6 +1,8 @@
 """Makes a Cognito user pool, an app client (USER_PASSWORD_AUTH, refresh tokens) and users with
 fresh random passwords on an emulator (moto), and prints them as JSON:
 {"pool_id": ..., "client_id": ..., "users": {"name": "password", ...}}.
+A NAME ending in `~` (the `~` is not part of it) gets a temporary password, as a user an
+administrator creates does: the first sign-in must choose a new one (NEW_PASSWORD_REQUIRED).
 
 Usage: python cognito_users.py ENDPOINT NAME...   (`AUTH=cognito make run`, the browser test)
 """
@@ -30,8 +32,14 @@ def main() -> None:
     users = {}
     for name in names:
         password = f"Pw-{secrets.token_urlsafe(12)}-9a"
-        idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
-        idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
+        if name.endswith("~"):
+            name = name[:-1]
+            idp.admin_create_user(
+                UserPoolId=pool, Username=name, TemporaryPassword=password, MessageAction="SUPPRESS"
+            )
+        else:
+            idp.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
+            idp.admin_set_user_password(UserPoolId=pool, Username=name, Password=password, Permanent=True)
         users[name] = password
     print(json.dumps({"pool_id": pool, "client_id": client, "users": users}))
 

@@ -106,7 +106,8 @@ async fn cognito(
     Ok(answer)
 }
 
-/// Signs in with a password and keeps the sign-in for `api`.
+/// Signs in with a password and keeps the sign-in for `api`. A first sign-in with a temporary
+/// password (an administrator made the user) sets the password `new_password` gives.
 pub async fn login(
     http: &reqwest::Client,
     api: &str,
@@ -114,8 +115,9 @@ pub async fn login(
     client_id: &str,
     username: &str,
     password: &str,
+    new_password: impl FnOnce() -> Result<String, Failure>,
 ) -> Result<(), Failure> {
-    let answer = cognito(
+    let mut answer = cognito(
         http,
         cognito_endpoint,
         "InitiateAuth",
@@ -123,9 +125,21 @@ pub async fn login(
                "AuthParameters": {"USERNAME": username, "PASSWORD": password}}),
     )
     .await?;
+    if answer["ChallengeName"] == "NEW_PASSWORD_REQUIRED" {
+        let new_password = new_password()?;
+        answer = cognito(
+            http,
+            cognito_endpoint,
+            "RespondToAuthChallenge",
+            json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": client_id,
+                   "Session": answer["Session"],
+                   "ChallengeResponses": {"USERNAME": username, "NEW_PASSWORD": new_password}}),
+        )
+        .await?;
+    }
     if let Some(challenge) = answer["ChallengeName"].as_str() {
         return Err(Failure::new(format!(
-            "Cognito asks for {challenge} first: finish signing in once on the gallery page, then log in here"
+            "Cognito asks for {challenge}, which this command does not answer: sign in on the gallery page"
         )));
     }
     let result = &answer["AuthenticationResult"];

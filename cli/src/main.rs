@@ -66,7 +66,8 @@ enum Command {
         /// Cognito's API, for an emulator; by default the pool's region's.
         #[arg(long, env = "IMAGE_API_COGNITO_ENDPOINT")]
         cognito_endpoint: Option<String>,
-        /// Read the password from the first line of stdin instead of asking for it.
+        /// Read the password from the first line of stdin instead of asking for it (and, if it
+        /// is a temporary one, the new password from the second).
         #[arg(long)]
         password_stdin: bool,
     },
@@ -160,8 +161,18 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
                 None => cognito_endpoint_of(&user_pool_id)?,
             };
             let password = password(&username, password_stdin)?;
+            let new_password = || new_password(&username, password_stdin);
             let http = reqwest::Client::new();
-            login::login(&http, &api, &endpoint, &client_id, &username, &password).await?;
+            login::login(
+                &http,
+                &api,
+                &endpoint,
+                &client_id,
+                &username,
+                &password,
+                new_password,
+            )
+            .await?;
             eprintln!("signed in to {api} as {username}");
             return Ok(true);
         }
@@ -275,14 +286,38 @@ fn cognito_endpoint_of(user_pool_id: &str) -> Result<String, Failure> {
 
 /// The password, asked for without echo, or the first line of stdin.
 fn password(username: &str, from_stdin: bool) -> Result<String, Failure> {
-    let unreadable = |e: std::io::Error| Failure::new(format!("cannot read the password: {e}"));
-    if !from_stdin {
-        return rpassword::prompt_password(format!("Password for {username}: "))
-            .map_err(unreadable);
+    if from_stdin {
+        return stdin_line("the password");
     }
+    rpassword::prompt_password(format!("Password for {username}: ")).map_err(unreadable)
+}
+
+/// The password that replaces a temporary one: asked for twice without echo, or the next line
+/// of stdin.
+fn new_password(username: &str, from_stdin: bool) -> Result<String, Failure> {
+    if from_stdin {
+        return stdin_line("a new password (the password is temporary)");
+    }
+    eprintln!("{username}'s password is temporary: choose a new one.");
+    let first = rpassword::prompt_password("New password: ").map_err(unreadable)?;
+    let again = rpassword::prompt_password("New password again: ").map_err(unreadable)?;
+    if first != again {
+        return Err(Failure::new("the two new passwords differ"));
+    }
+    Ok(first)
+}
+
+/// The next line of stdin, without its line ending; `what` names it if there is none.
+fn stdin_line(what: &str) -> Result<String, Failure> {
     let mut line = String::new();
-    std::io::stdin().read_line(&mut line).map_err(unreadable)?;
+    if std::io::stdin().read_line(&mut line).map_err(unreadable)? == 0 {
+        return Err(Failure::new(format!("stdin ended before {what}")));
+    }
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn unreadable(e: std::io::Error) -> Failure {
+    Failure::new(format!("cannot read the password: {e}"))
 }
 
 async fn auth(cli: &Connection, api: &str) -> Result<Auth, Failure> {

@@ -59,7 +59,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn login(setup: &Setup, config: &Path, user: &str, password: &str) -> Output {
+/// `login` with `lines` on stdin: the password (then, for a temporary one, the new password).
+fn login(setup: &Setup, config: &Path, user: &str, lines: &str) -> Output {
     let args = [
         "login",
         "--user-pool-id",
@@ -72,7 +73,7 @@ fn login(setup: &Setup, config: &Path, user: &str, password: &str) -> Output {
         &setup.cognito,
         "--password-stdin",
     ];
-    cli(setup, config, &args, &format!("{password}\n"), &[])
+    cli(setup, config, &args, &format!("{lines}\n"), &[])
 }
 
 fn listed(output: &Output) -> Vec<String> {
@@ -201,6 +202,46 @@ fn login_keeps_a_private_refresh_token_renews_access_and_logs_out() {
     assert_eq!(
         cli(&setup, config, &["list"], "", &[]).status.code(),
         Some(1)
+    );
+}
+
+#[test]
+fn a_temporary_password_is_replaced_at_the_first_login() {
+    let setup = setup();
+    let config = tempdir("carol-config");
+    let config = config.path();
+    let store = config.join("image-api/credentials.json");
+    let temporary = setup.passwords["carol"].as_str().unwrap();
+
+    // Cognito asks for a new password; without one on stdin, a clear refusal and nothing kept.
+    let unanswered = login(&setup, config, "carol", temporary);
+    assert_eq!(unanswered.status.code(), Some(1));
+    assert!(
+        text(&unanswered.stderr).contains("stdin ended before a new password"),
+        "{}",
+        text(&unanswered.stderr)
+    );
+    assert!(!store.exists());
+
+    let chosen = "Chosen-Pw-1234a";
+    let first = login(&setup, config, "carol", &format!("{temporary}\n{chosen}"));
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(store.exists());
+    assert_eq!(
+        listed(&cli(&setup, config, &["list", "--json"], "", &[])),
+        Vec::<String>::new()
+    );
+
+    // The chosen password signs in with no challenge (one line is enough); the temporary one
+    // is spent.
+    let again = login(&setup, config, "carol", chosen);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let spent = login(&setup, config, "carol", temporary);
+    assert_eq!(spent.status.code(), Some(1));
+    assert!(
+        text(&spent.stderr).contains("Cognito refused"),
+        "{}",
+        text(&spent.stderr)
     );
 }
 
