@@ -12,7 +12,7 @@ export MAX_UPLOAD_BYTES=262144
   "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/gallery.py "$SERVER_URL/" "$screenshots"
 )
 (
-  cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob)
+  cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob "carol~")
   COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
   COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
   export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS

@@ -2,14 +2,16 @@
 pool: the page asks to sign in before anything else, refuses a wrong password, signs in
 straight against Cognito (so the Content-Security-Policy allows it), shows only the signed-in
 user's images, uploads as them, keeps the tokens in sessionStorage only, renews an access
-token the API refuses with the refresh token, and signs out.
+token the API refuses with the refresh token, signs out, and has a user with a temporary
+password (as an administrator makes one) choose a new one at the first sign-in.
 
 Usage (scripts/test-browser.sh sets it up): python sign_in.py BASE_URL COGNITO_JSON SCREENSHOTS
-COGNITO_JSON is what scripts/cognito_users.py printed for users alice and bob.
+COGNITO_JSON is what scripts/cognito_users.py printed for users alice, bob and carol~.
 """
 import json
 import os
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -116,7 +118,27 @@ def main():
         expect(dialog).to_be_visible()
         assert page.evaluate("() => sessionStorage.length") == 0
         expect(cards).to_have_count(0)
+
+        # A first sign-in with a temporary password asks for a new one, then signs in with it.
+        page.fill("#signin-user", "carol")
+        page.fill("#signin-password", users["carol"])
+        page.click("#signin-form button[type=submit]")
+        expect(page.locator("#signin-error")).to_contain_text("Choose a new password")
+        expect(page.locator("#signin-new")).to_be_visible()
+        expect(dialog).to_be_visible()
+        page.fill("#signin-new", "Carol-New-Pw-1a")
+        page.click("#signin-form button[type=submit]")
+        expect(dialog).to_be_hidden()
+        expect(page.locator("#account-name")).to_have_text("carol")
+        page.screenshot(path=os.path.join(screenshots, "new-password.png"))
         browser.close()
+    # The new password is carol's now (no challenge); the temporary one is spent.
+    assert access_token(endpoint, cognito["client_id"], "carol", "Carol-New-Pw-1a")
+    try:
+        access_token(endpoint, cognito["client_id"], "carol", users["carol"])
+        raise AssertionError("the temporary password still signs in")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 400, refused.code
     print("sign-in: all checks passed")
 
 
