@@ -161,7 +161,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
                 None => cognito_endpoint_of(&user_pool_id)?,
             };
             let password = password(&username, password_stdin)?;
-            let new_password = || new_password(&username, password_stdin);
+            let ask_new_password = || new_password(&username, password_stdin);
             let http = reqwest::Client::new();
             login::login(
                 &http,
@@ -170,7 +170,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
                 &client_id,
                 &username,
                 &password,
-                new_password,
+                ask_new_password,
             )
             .await?;
             eprintln!("signed in to {api} as {username}");
