@@ -5,12 +5,14 @@
 # function's own check of access tokens (from a user pool on the same moto) is what is tested.
 #
 # Docker: a user's own engine is used as it is when DOCKER_HOST or the default socket answers.
-# Otherwise, and only with IMAGE_API_PROVISION=1 (which .ci/run sets, on a disposable machine),
-# this script installs Debian's docker.io (and QEMU for an arm64 function on x86-64) and runs a
-# private engine: its socket and data under the build directory, vfs storage, no NAT, and
-# forwarding from its bridge dropped, so that containers reach only the host's bridge address,
-# where moto listens. Whatever happens, it stops what it started and removes the bridge and the
-# firewall rule it added. Without an engine and without the opt-in it fails and says why.
+# Otherwise, on a machine taken as disposable, this script installs Debian's docker.io (and QEMU
+# for an arm64 function on x86-64) and runs a private engine: its socket and data under the
+# build directory, vfs storage, no NAT, and forwarding from its bridge dropped, so that
+# containers reach only the host's bridge address, where moto listens. Whatever happens, it
+# stops what it started and removes the bridge and the firewall rule it added. Disposable:
+# IMAGE_API_PROVISION=1 (which .ci/run sets); or, unless IMAGE_API_PROVISION=0, a root shell
+# with apt-get on a machine systemd does not run (a container, a CI or sandbox VM), where
+# installing docker.io starts no system service. Anywhere else it fails and says why.
 #
 # The base image: sam builds its container FROM public.ecr.aws/lambda/provided:al2023-<arch>.
 # Where that cannot be pulled (no registry is reachable here), and only with the opt-in, a
@@ -27,6 +29,9 @@ mkdir -p "$work"
 deploy_bin="$PWD/${DEPLOY_VENV:-.venv-deploy}/bin"
 venv_bin="$PWD/${VENV:-.venv}/bin"
 provision="${IMAGE_API_PROVISION:-}"
+disposable() {
+  [ "$(id -u)" = 0 ] && [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ] && command -v apt-get >/dev/null
+}
 arch="$(sed -n 's/^ *- *\(arm64\|x86_64\) *$/\1/p' template.yaml | head -1)"
 arch="${arch:-arm64}"
 image="public.ecr.aws/lambda/provided:al2023-$arch"
@@ -42,7 +47,7 @@ trap cleanup EXIT
 say() { echo "test-sam-local: $*" >&2; }
 refuse() {
   say "$1"
-  say "start Docker (or set DOCKER_HOST), or on a disposable Debian machine run as root with IMAGE_API_PROVISION=1 (as .ci/run does)"
+  say "start Docker (or set DOCKER_HOST), or on a disposable Debian machine run as root with IMAGE_API_PROVISION=1 (as .ci/run does; without systemd, root is enough)"
   exit 1
 }
 install_packages() {
@@ -63,7 +68,9 @@ if [ -n "${DOCKER_HOST:-}" ] && docker info >/dev/null 2>&1; then
 elif docker -H unix:///var/run/docker.sock info >/dev/null 2>&1; then
   export DOCKER_HOST=unix:///var/run/docker.sock
   say "using the Docker engine at $DOCKER_HOST"
-elif [ "$provision" = 1 ]; then
+elif [ "$provision" = 1 ] || { [ -z "$provision" ] && disposable; }; then
+  [ "$provision" = 1 ] || say "no Docker engine, root, no systemd: taking this machine as disposable (IMAGE_API_PROVISION=0 refuses)"
+  provision=1
   install_packages docker.io iptables
   engine="$work/engine"
   rm -rf "$engine" && mkdir -p "$engine"
