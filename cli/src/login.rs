@@ -139,7 +139,7 @@ pub async fn login(
     }
     if let Some(challenge) = answer["ChallengeName"].as_str() {
         return Err(Failure::new(format!(
-            "Cognito asks for {challenge}, which this command does not answer: sign in on the gallery page"
+            "Cognito asks for {challenge}, which image-api-cli does not answer (it answers NEW_PASSWORD_REQUIRED only)"
         )));
     }
     let result = &answer["AuthenticationResult"];
