@@ -169,7 +169,7 @@ fn decode_pending(
             part_size: fields.number(PART_SIZE)?,
             count: fields.number(PART_COUNT)?,
         },
-        multipart_id: fields.optional(MULTIPART_ID, |v| v.as_s().ok().cloned())?,
+        multipart_id: fields.optional_text(MULTIPART_ID)?.map(str::to_owned),
         created_at: fields.timestamp(CREATED_AT)?,
         expires_at: fields.timestamp(EXPIRES_AT)?,
     })
@@ -196,7 +196,6 @@ pub(super) fn decode(
     legacy: &Owner,
 ) -> Result<ImageRecord, StorageError> {
     let fields = Fields::new(item, "record");
-    let number = |v: &AttributeValue| v.as_n().ok().and_then(|n| n.parse().ok());
     Ok(ImageRecord {
         id: fields.parsed(ID)?,
         owner: decode_owner(item, legacy)?,
@@ -207,8 +206,8 @@ pub(super) fn decode(
         size: fields.number(SIZE)?,
         created_at: fields.timestamp(CREATED_AT)?,
         metadata: Metadata::from_stored(decode_metadata(item)?),
-        width: fields.optional(WIDTH, number)?,
-        height: fields.optional(HEIGHT, number)?,
+        width: fields.optional_number(WIDTH)?,
+        height: fields.optional_number(HEIGHT)?,
     })
 }
 
@@ -230,11 +229,20 @@ impl<'a> Fields<'a> {
 
     /// A string attribute.
     pub(super) fn text(&self, name: &str) -> Result<&'a str, StorageError> {
+        self.optional_text(name)?
+            .ok_or_else(|| self.malformed(name))
+    }
+
+    /// A string attribute that may be absent (but is a string if present).
+    pub(super) fn optional_text(&self, name: &str) -> Result<Option<&'a str>, StorageError> {
         self.item
             .get(name)
-            .and_then(|v| v.as_s().ok())
-            .map(String::as_str)
-            .ok_or_else(|| self.malformed(name))
+            .map(|v| {
+                v.as_s()
+                    .map(String::as_str)
+                    .map_err(|_| self.malformed(name))
+            })
+            .transpose()
     }
 
     /// A string attribute, parsed.
@@ -244,26 +252,27 @@ impl<'a> Fields<'a> {
 
     /// A number attribute.
     pub(super) fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T, StorageError> {
+        self.optional_number(name)?
+            .ok_or_else(|| self.malformed(name))
+    }
+
+    /// A number attribute that may be absent (but is a number of type `T` if present).
+    pub(super) fn optional_number<T: std::str::FromStr>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StorageError> {
         self.item
             .get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| self.malformed(name))
+            .map(|v| {
+                v.as_n()
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| self.malformed(name))
+            })
+            .transpose()
     }
 
     pub(super) fn timestamp(&self, name: &str) -> Result<Timestamp, StorageError> {
         Timestamp::parse_stored(self.text(name)?).ok_or_else(|| self.malformed(name))
-    }
-
-    /// An attribute that may be absent, read by `read` when present.
-    pub(super) fn optional<T>(
-        &self,
-        name: &str,
-        read: impl FnOnce(&AttributeValue) -> Option<T>,
-    ) -> Result<Option<T>, StorageError> {
-        self.item
-            .get(name)
-            .map(|value| read(value).ok_or_else(|| self.malformed(name)))
-            .transpose()
     }
 }
