@@ -28,7 +28,7 @@ export VENV DEPLOY_VENV SCHEMATHESIS_VENV
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(DEPLOY_VENV)/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: bench help run test lint lint-template check-template-table test-rust test-schemathesis test-browser test-cli load fuzz fuzz-smoke openapi test-lambda sam-build \
+.PHONY: bench help run test lint lint-template check-template-table test-rust test-iam test-schemathesis test-browser test-cli load fuzz fuzz-smoke openapi test-lambda sam-build \
         build-lambda deploy-local smoke-local start-api test-sam-local clean
 
 help: ## list the targets
@@ -79,7 +79,7 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 run: $(VENV_STAMP) ## start moto (unless an emulator answers on :4566), create bucket+table, serve on 127.0.0.1:3000
 	./scripts/run-local.sh
 
-test: lint lint-template check-template-table test-rust fuzz-smoke test-schemathesis test-browser test-cli load test-lambda sam-build test-sam-local ## everything CI runs
+test: lint lint-template check-template-table test-rust test-iam fuzz-smoke test-schemathesis test-browser test-cli load test-lambda sam-build test-sam-local ## everything CI runs
 	@echo "make test: all checks passed"
 
 lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
@@ -89,6 +89,9 @@ lint: ## rustfmt, clippy (warnings are errors), no import circle between modules
 
 test-rust: $(VENV_STAMP) ## unit, integration and Lambda-event tests against a private moto server
 	./scripts/with-moto.sh cargo test --locked --all-targets -p image-api -p image-api-imaging
+
+test-iam: test-rust ## the API suites with exactly the template's permissions on an IAM-enforcing moto; and without s3:ListBucket they must fail
+	./scripts/test-iam.sh
 
 test-schemathesis: test-rust $(SCHEMATHESIS_STAMP) ## schemathesis on every operation (stateful links too) against the server on moto
 	./scripts/with-moto.sh ./scripts/schemathesis.sh

@@ -14,6 +14,8 @@ use image_api::{AppState, Config, app};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
+mod iam;
+
 /// Small upload limit for tests, so limit tests move kilobytes, not megabytes.
 pub const TEST_MAX_UPLOAD: usize = 64 * 1024;
 
@@ -55,6 +57,8 @@ pub fn moto_endpoint() -> String {
 /// A running app on its own port, with its own bucket and table.
 #[derive(Clone)]
 pub struct TestApp {
+    /// The emulator, as the app reaches it.
+    pub endpoint: String,
     pub address: String,
     pub state: AppState,
     /// The same router the server runs, for driving it without a socket (Lambda events).
@@ -91,13 +95,31 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     let (bucket, table) = (config.bucket_name.clone(), config.table_name.clone());
 
     let sdk = image_api::sdk::load(&config).await;
+    // Under enforced IAM the test itself acts as an administrator, the app as the function.
+    let (sdk, app_sdk) = match iam::enforced() {
+        None => (sdk.clone(), sdk),
+        Some(enforced) => {
+            let function = enforced
+                .user(endpoint, iam::Role::Function, &bucket, &table)
+                .await;
+            (
+                with_credentials(&sdk, enforced.admin.clone()),
+                with_credentials(&sdk, function),
+            )
+        }
+    };
     let s3 = image_api::sdk::s3(&sdk, &config);
     let dynamodb = image_api::sdk::dynamodb(&sdk);
     let limits = ConnectionLimits {
         max_connections: config.max_connections,
         client_timeout: config.client_timeout,
     };
-    let state = AppState::new(config, s3.clone(), dynamodb.clone()).unwrap();
+    let state = AppState::new(
+        config.clone(),
+        image_api::sdk::s3(&app_sdk, &config),
+        image_api::sdk::dynamodb(&app_sdk),
+    )
+    .unwrap();
     let router = app(state.clone());
 
     // The server the binary runs, with its limits on connections.
@@ -111,6 +133,7 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     ));
 
     TestApp {
+        endpoint: endpoint.to_owned(),
         address,
         state,
         router,
@@ -123,6 +146,15 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
         bucket,
         table,
     }
+}
+
+fn with_credentials(
+    sdk: &aws_config::SdkConfig,
+    key: aws_credential_types::Credentials,
+) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(key))
+        .build()
 }
 
 /// The table as `setup-localstack.sh` creates it (a test checks the two agree).
@@ -263,14 +295,56 @@ impl TestApp {
     }
 
     /// Runs the reconcile pass on this app's bucket and table.
+    /// Runs the reconcile pass on this app's bucket and table, as an operator would.
     pub async fn reconcile(&self, grace_secs: u64, repair: bool) -> image_api::reconcile::Report {
         let options = image_api::reconcile::Options {
             grace: Duration::from_secs(grace_secs),
             repair,
         };
-        image_api::reconcile::run(&self.state.store, &options)
+        image_api::reconcile::run(&self.operator_store().await, &options)
             .await
             .unwrap()
+    }
+
+    /// The app's storage as an operator reaches it (`reconcile`, `adopt`): under enforced IAM
+    /// with a fresh operator's key, else the app's own.
+    pub async fn operator_store(&self) -> image_api::storage::ImageStore {
+        use image_api::storage::{Catalog, ImageStore, Objects};
+
+        let Some(operator) = self.operator().await else {
+            return self.state.store.clone();
+        };
+        let sdk = with_credentials(&image_api::sdk::load(&self.state.config).await, operator);
+        ImageStore::new(
+            Objects::new(image_api::sdk::s3(&sdk, &self.state.config), &self.bucket),
+            Catalog::new(image_api::sdk::dynamodb(&sdk), &self.table, self.owner()),
+        )
+    }
+
+    /// Under enforced IAM, a fresh operator's key (the template's OperatorPolicy).
+    async fn operator(&self) -> Option<aws_credential_types::Credentials> {
+        let enforced = iam::enforced()?;
+        Some(
+            enforced
+                .user(
+                    &self.endpoint,
+                    iam::Role::Operator,
+                    &self.bucket,
+                    &self.table,
+                )
+                .await,
+        )
+    }
+
+    /// The environment that gives a subcommand the operator's key (none without IAM).
+    pub async fn operator_env(&self) -> Vec<(&'static str, String)> {
+        match self.operator().await {
+            None => Vec::new(),
+            Some(key) => vec![
+                ("AWS_ACCESS_KEY_ID", key.access_key_id().to_owned()),
+                ("AWS_SECRET_ACCESS_KEY", key.secret_access_key().to_owned()),
+            ],
+        }
     }
 
     pub async fn delete(&self, id: &str) -> Response {

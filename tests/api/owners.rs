@@ -230,8 +230,8 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
     );
     assert!(ids(&app.get("/images").await.json().await.unwrap()).is_empty());
 
-    let catalog = app.state.store.catalog();
-    let adopted = catalog.adopt(&app.owner()).await.unwrap();
+    let operator = app.operator_store().await;
+    let adopted = operator.catalog().adopt(&app.owner()).await.unwrap();
     assert_eq!((adopted.images, adopted.uploads), (1, 1));
     let listed: Value = app.get("/images").await.json().await.unwrap();
     assert_eq!(ids(&listed), [id.as_str()]);
@@ -257,7 +257,7 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
         "the old partition is gone: {item:?}"
     );
     // Running it again changes nothing.
-    let again = catalog.adopt(&app.owner()).await.unwrap();
+    let again = operator.catalog().adopt(&app.owner()).await.unwrap();
     assert_eq!((again.images, again.uploads), (0, 0));
     // Adopted, it is its owner's for good: a deployment configured with another owner (for
     // whom records without one would be theirs) no longer reaches it.
@@ -272,12 +272,14 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
 async fn the_adopt_command_gives_old_records_to_the_owner_named() {
     let app = spawn_app().await;
     let id = write_pre_owner_items(&app).await;
+    let operator = app.operator_env().await;
     let adopt = |owner: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_image-api"))
             .args(["adopt", "--owner", owner])
             .env("BUCKET_NAME", &app.bucket)
             .env("TABLE_NAME", &app.table)
             .env("LOCALSTACK_ENDPOINT", crate::helpers::moto_endpoint())
+            .envs(operator.iter().map(|(name, value)| (name, value)))
             .env_remove("IMAGE_OWNER")
             .output()
             .unwrap()

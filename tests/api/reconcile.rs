@@ -116,6 +116,7 @@ async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
 async fn the_reconcile_subcommand_reports_and_repairs() {
     let app = spawn_app().await;
     let (_, orphan, ghost) = broken_state(&app).await;
+    let operator = app.operator_env().await;
     let command = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_image-api"))
             .arg("reconcile")
@@ -124,6 +125,7 @@ async fn the_reconcile_subcommand_reports_and_repairs() {
             .env("BUCKET_NAME", &app.bucket)
             .env("TABLE_NAME", &app.table)
             .env("LOCALSTACK_ENDPOINT", moto_endpoint())
+            .envs(operator.iter().map(|(name, value)| (name, value)))
             .output()
             .unwrap()
     };
