@@ -70,7 +70,14 @@ struct Claims {
     token_use: Option<String>,
     client_id: Option<String>,
     iat: Option<u64>,
+    /// Space-separated; Cognito gives `aws.cognito.signin.user.admin` to every token of a user
+    /// who signed in with a password (and to its refreshes).
+    scope: Option<String>,
 }
+
+/// The scope a token must carry: the one API Gateway's authorizer in front of the function
+/// requires too (template.yaml).
+pub const REQUIRED_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 /// The token of an `Authorization: Bearer <token>` value (the scheme in any case).
 pub fn from_authorization(value: &str) -> Option<&str> {
@@ -123,6 +130,15 @@ pub fn verify(token: &str, keys: &Keys, expected: &Expected, now: u64) -> Result
     match claims.client_id {
         Some(client) if expected.client_ids.contains(&client) => {}
         _ => return Err(Refusal::Invalid("it was issued to another app client")),
+    }
+    let scoped = claims
+        .scope
+        .as_deref()
+        .is_some_and(|scope| scope.split(' ').any(|one| one == REQUIRED_SCOPE));
+    if !scoped {
+        return Err(Refusal::Invalid(
+            "it lacks the scope aws.cognito.signin.user.admin",
+        ));
     }
     match claims.iat {
         Some(iat) if iat <= now + CLOCK_SKEW_SECS => {}

@@ -40,6 +40,7 @@ def main() -> None:
         "sub": given["sub"],
         "client_id": given["client_id"],
         "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin",
         "iat": now,
         "exp": now + 3600,
     }
@@ -58,6 +59,11 @@ def main() -> None:
                            "aud": given["client_id"], "token_use": "id"}),
         "no_expiry": rs256({k: v for k, v in good.items() if k != "exp"}),
         "unknown_key": rs256(good, kid="not-in-the-pool"),
+        # Cognito's access tokens of a password sign-in carry the scope; others (a client
+        # credentials grant, a hosted-UI sign-in asking only `openid`) do not.
+        "no_scope": rs256({k: v for k, v in good.items() if k != "scope"}),
+        "another_scope": rs256({**good, "scope": "openid email"}),
+        "a_longer_scope_name": rs256({**good, "scope": "openid aws.cognito.signin.user.admin2"}),
         "alg_none": raw({"alg": "none", "kid": "dummy"}, good, lambda _: b""),
         "hs256_with_the_public_key": raw(
             {"alg": "HS256", "kid": "dummy"}, good,
