@@ -116,9 +116,11 @@ impl ListQuery {
     }
 
     /// A checksum of the owner and the filters (not the page size), carried by this query's
-    /// page tokens so that a token is refused with any other filters or by anyone else. Names
-    /// hold no control characters, and owners and timestamps no newline, so the text it sums
-    /// is unambiguous.
+    /// page tokens so that a token used with other filters, or by someone else, is refused
+    /// rather than answered with a page that makes no sense. A consistency check, not a
+    /// protection: anyone can compute a CRC32, and need not, since a listing reads only the
+    /// caller's own partition whatever the token says. Names hold no control characters, and
+    /// owners and timestamps no newline, so the text it sums is unambiguous.
     pub fn filters(&self) -> u32 {
         let name = self
             .file_name
