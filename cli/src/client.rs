@@ -100,6 +100,9 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("image-api-cli/", env!("CARGO_PKG_VERSION")))
+            // Followed by hand (`attempt`): reqwest's own policy keeps `x-api-key` and the
+            // SigV4 headers on a redirect to another host.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Failure::new(format!("cannot start the HTTP client: {e}")))?;
         Ok(Self { http, base, auth })
@@ -197,17 +200,39 @@ impl Client {
                 .map_err(|e| Failure::new(e.to_string()))?;
             }
         }
-        let response = self.http.execute(request).await.map_err(|e| Failure {
+        let unreachable = |e: reqwest::Error| Failure {
             message: format!("cannot reach {}: {}", self.base, chain(&e)),
             request_id: None,
             status: None,
             retryable: true,
-        })?;
+        };
+        let asked = request.url().clone();
+        let mut response = self.http.execute(request).await.map_err(unreachable)?;
+        if response.status().is_redirection()
+            && let Some(location) = redirect_target(&asked, &response)
+        {
+            // A large image's bytes, at a presigned S3 URL: fetched with none of this API's
+            // credentials, which that host must never see.
+            response = self.http.get(location).send().await.map_err(unreachable)?;
+        }
         if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
             return Ok(response);
         }
         Err(failure_of(response).await)
     }
+}
+
+/// Where a redirect (other than 304) points, resolved against the URL asked for.
+fn redirect_target(asked: &Url, response: &Response) -> Option<Url> {
+    if response.status() == StatusCode::NOT_MODIFIED {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    asked.join(location).ok()
 }
 
 /// `attempt` again after 0.5, 1 and 2 s while it fails in a way worth retrying.

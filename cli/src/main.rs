@@ -111,9 +111,13 @@ enum ApiCommand {
     /// Download an image's bytes.
     Get {
         id: String,
-        /// Where to write them (`-` for stdout); by default its file name, here.
+        /// Where to write them (`-` for stdout); by default its stored file name's base name,
+        /// made safe, in the current directory.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Overwrite a file that is already there (never by default).
+        #[arg(long)]
+        force: bool,
     },
     /// Download a thumbnail.
     Thumbnail {
@@ -124,6 +128,9 @@ enum ApiCommand {
         /// Where to write it (`-` for stdout); by default ID-SIZE.jpg (or .png).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Overwrite a file that is already there (never by default).
+        #[arg(long)]
+        force: bool,
     },
     /// Delete images.
     Delete {
@@ -211,7 +218,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             ];
             list(&client, &filters, limit, json).await.map(|()| true)
         }
-        ApiCommand::Get { id, output } => {
+        ApiCommand::Get { id, output, force } => {
             let response = client
                 .send(Method::GET, &format!("images/{id}/content"), None)
                 .await?;
@@ -224,14 +231,19 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
                         .json()
                         .await
                         .map_err(|e| Failure::new(format!("an unreadable record: {e}")))?;
-                    let name = record["file_name"].as_str().unwrap_or(&id);
-                    // Only the last component: a stored name never picks the directory.
-                    PathBuf::from(name.rsplit(['/', '\\']).next().unwrap_or(&id))
+                    let stored = record["file_name"].as_str().unwrap_or_default();
+                    let media = record["content_type"].as_str().unwrap_or_default();
+                    PathBuf::from(safe_file_name(stored, &id, media))
                 }
             };
-            save(response, &output).await.map(|()| true)
+            save(response, &output, force).await.map(|()| true)
         }
-        ApiCommand::Thumbnail { id, size, output } => {
+        ApiCommand::Thumbnail {
+            id,
+            size,
+            output,
+            force,
+        } => {
             let response = client
                 .send(
                     Method::GET,
@@ -249,7 +261,7 @@ async fn run(cli: Cli) -> Result<bool, Failure> {
             };
             let output =
                 output.unwrap_or_else(|| PathBuf::from(format!("{id}-{size}.{extension}")));
-            save(response, &output).await.map(|()| true)
+            save(response, &output, force).await.map(|()| true)
         }
         ApiCommand::Delete { ids } => {
             let mut all = true;
@@ -426,25 +438,80 @@ async fn list(
     }
 }
 
+/// The name a download is saved under by default: the uploader's `stored` name cut to its
+/// last component, without control characters or leading dots (no `..`, no `.bashrc`), so
+/// that a name chosen by whoever uploaded never picks the directory nor a hidden file; else
+/// `{id}.{ext}`.
+fn safe_file_name(stored: &str, id: &str, media: &str) -> String {
+    let last = stored.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = last.chars().filter(|c| !c.is_control()).collect();
+    let clean = clean.trim().trim_start_matches('.').trim();
+    if !clean.is_empty() {
+        return clean.to_owned();
+    }
+    let extension = match media {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/avif" => "avif",
+        "image/heic" => "heic",
+        "image/tiff" => "tiff",
+        "image/bmp" => "bmp",
+        _ => "bin",
+    };
+    // An id is the server's, but it reached us over the network too.
+    let id: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("{id}.{extension}")
+}
+
 /// Streams the body to `output` (`-`: stdout) as it arrives. A file is written under a
-/// `.part` name and renamed when complete, so a broken download leaves no file that looks whole.
-async fn save(response: reqwest::Response, output: &PathBuf) -> Result<(), Failure> {
+/// `.part` name and renamed when complete, so a broken download leaves no file that looks
+/// whole. Without `force`, a file already at `output` is never replaced: the name is claimed
+/// first with `create_new`, so that it cannot appear between a check and the write either.
+async fn save(response: reqwest::Response, output: &PathBuf, force: bool) -> Result<(), Failure> {
     if output.as_os_str() == "-" {
         return copy(response, &mut tokio::io::stdout(), "to stdout")
             .await
             .map(drop);
     }
     let shown = output.display().to_string();
+    if !force {
+        tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(output)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Failure::new(format!(
+                    "{shown} already exists: left as it is (--force overwrites it, -o names another file)"
+                )),
+                _ => Failure::new(format!("cannot write {shown}: {e}")),
+            })?;
+    }
+    let claimed = !force;
     let mut partial = output.clone().into_os_string();
     partial.push(".part");
     let partial = PathBuf::from(partial);
-    let mut file = tokio::fs::File::create(&partial)
-        .await
-        .map_err(|e| Failure::new(format!("cannot write {shown}: {e}")))?;
+    let mut file = match tokio::fs::File::create(&partial).await {
+        Ok(file) => file,
+        Err(e) => {
+            if claimed {
+                let _ = tokio::fs::remove_file(output).await;
+            }
+            return Err(Failure::new(format!("cannot write {shown}: {e}")));
+        }
+    };
     let written = match copy(response, &mut file, &shown).await {
         Ok(written) => written,
         Err(failure) => {
             let _ = tokio::fs::remove_file(&partial).await;
+            if claimed {
+                let _ = tokio::fs::remove_file(output).await;
+            }
             return Err(failure);
         }
     };
