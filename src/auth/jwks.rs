@@ -17,6 +17,9 @@ use crate::storage::BoxError;
 const MAX_JWKS_BYTES: usize = 64 * 1024;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a failed fetch is remembered while no keys are held: requests meanwhile get their
+/// 503 at once instead of each waiting out a fetch of its own, one after another.
+const FAILURE_MEMORY: Duration = Duration::from_secs(5);
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -27,6 +30,8 @@ pub struct KeySet {
     /// When the keys were last fetched (or tried), held across the fetch so that one request
     /// fetches while the others wait for its result.
     fetched: tokio::sync::Mutex<Option<Instant>>,
+    /// When a fetch last failed with no keys held (kept under `fetched`'s lock).
+    failed: std::sync::Mutex<Option<Instant>>,
     /// `MIN_REFETCH_INTERVAL`, but for tests.
     refetch_after: Duration,
 }
@@ -53,6 +58,7 @@ impl KeySet {
             client: Client::builder(TokioExecutor::new()).build(connector),
             keys: RwLock::new(Arc::new(Keys::default())),
             fetched: tokio::sync::Mutex::new(None),
+            failed: std::sync::Mutex::new(None),
             refetch_after: MIN_REFETCH_INTERVAL,
         })
     }
@@ -75,6 +81,10 @@ impl KeySet {
         if keys.has(kid) || recent {
             return Ok(keys);
         }
+        let failed = *self.failed.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.is_empty() && failed.is_some_and(|at| at.elapsed() < FAILURE_MEMORY) {
+            return Err("the key set could not be fetched a moment ago".into());
+        }
         *fetched = Some(Instant::now());
         match self.fetch().await {
             Ok(fresh) => {
@@ -83,8 +93,9 @@ impl KeySet {
                 Ok(fresh)
             }
             Err(error) if keys.is_empty() => {
-                // Nothing to check with: the next request tries again.
+                // Nothing to check with: a request after FAILURE_MEMORY tries again.
                 *fetched = None;
+                *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
                 Err(error)
             }
             Err(error) => {
@@ -157,6 +168,56 @@ mod tests {
             }
         });
         (url, served)
+    }
+
+    /// A key set that accepts connections and never answers, counting them.
+    async fn silent_key_set() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/pool/.well-known/jwks.json",
+            listener.local_addr().unwrap()
+        );
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                held.push(stream);
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_is_remembered_so_concurrent_requests_do_not_queue_behind_fetches() {
+        let (url, accepted) = silent_key_set().await;
+        let keys = Arc::new(KeySet::new(url).unwrap());
+        assert!(
+            keys.with("dummy").await.is_err(),
+            "the first fetch times out"
+        );
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let started = Instant::now();
+        let requests: Vec<_> = (0..8)
+            .map(|_| {
+                let keys = Arc::clone(&keys);
+                tokio::spawn(async move { keys.with("dummy").await.is_err() })
+            })
+            .collect();
+        for request in requests {
+            assert!(
+                request.await.unwrap(),
+                "refused while the failure is remembered"
+            );
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "no fetch of their own");
+        // Far below one fetch's timeout; without the memory they took eight of them in turn.
+        assert!(
+            started.elapsed() < FETCH_TIMEOUT / 2,
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
