@@ -44,7 +44,9 @@ if [ "${AUTH:-}" = cognito ]; then
   COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
   COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
   password=$(scripts/json-get users.demo <<<"$cognito")
-  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS
+  # Keys and sign-in on the emulator: only COGNITO_ENDPOINT moves them off Cognito.
+  COGNITO_ENDPOINT="$LOCALSTACK_ENDPOINT"
+  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS COGNITO_ENDPOINT
   echo "sign-in: user pool $COGNITO_USER_POOL_ID, app client $COGNITO_CLIENT_IDS"
   echo "sign in as: demo / $password"
 elif [ -n "${AUTH:-}" ]; then

@@ -158,12 +158,21 @@ token=$(curl -sf -X POST "$endpoint/" -H "Content-Type: application/x-amz-json-1
   -H "X-Amz-Target: AWSCognitoIdentityProviderService.InitiateAuth" \
   -d "{\"AuthFlow\":\"USER_PASSWORD_AUTH\",\"ClientId\":\"$client\",\"AuthParameters\":{\"USERNAME\":\"contract\",\"PASSWORD\":\"$password\"}}" |
   scripts/json-get AuthenticationResult.AccessToken)
-printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"%s","BUCKET_NAME":"%s","TABLE_NAME":"%s","COGNITO_USER_POOL_ID":"%s","COGNITO_CLIENT_IDS":"%s"}}\n' \
-  "$endpoint" "$name" "$name" "$pool" "$client" >"$work/env.json"
+printf '{"ImageApiFunction":{"LOCALSTACK_ENDPOINT":"%s","BUCKET_NAME":"%s","TABLE_NAME":"%s","COGNITO_USER_POOL_ID":"%s","COGNITO_CLIENT_IDS":"%s","COGNITO_ENDPOINT":"%s"}}\n' \
+  "$endpoint" "$name" "$name" "$pool" "$client" "$endpoint" >"$work/env.json"
+# The template never sets COGNITO_ENDPOINT (in AWS the keys come from Cognito alone), and sam
+# passes only the variables a template declares: this test's copy of the built template, beside
+# it so that its CodeUri still resolves, declares it, so that the keys come from moto's pool.
+built=.aws-sam/build/template.yaml
+under_test=.aws-sam/build/template-sam-local-test.yaml
+grep -q 'COGNITO_ENDPOINT' "$built" && { say "the built template sets COGNITO_ENDPOINT"; exit 1; }
+sed 's/^\( *\)LOCALSTACK_ENDPOINT:/\1COGNITO_ENDPOINT: ""\n&/' "$built" >"$under_test"
+grep -q '^ *COGNITO_ENDPOINT: ""$' "$under_test" || { say "cannot declare COGNITO_ENDPOINT in $under_test"; exit 1; }
+cleanups+=("rm -f $under_test")
 api_port="$(scripts/free-port)"
 # EAGER: the container (slow to start under QEMU) is up before the first request.
 setsid "$deploy_bin/sam" local start-api --skip-pull-image --warm-containers EAGER \
-  --env-vars "$work/env.json" --host 127.0.0.1 --port "$api_port" \
+  --template "$under_test" --env-vars "$work/env.json" --host 127.0.0.1 --port "$api_port" \
   --container-host-interface "$bridge" --container-host "$bridge" \
   >"$work/sam.log" 2>&1 &
 sam_pid=$!

@@ -85,10 +85,14 @@ pub struct CognitoConfig {
     /// `https://cognito-idp.{region}.amazonaws.com/{pool}`: every token's `iss`, on AWS and on
     /// emulators alike.
     pub issuer: String,
-    /// `{COGNITO_ENDPOINT}/{pool}/.well-known/jwks.json`.
+    /// `{endpoint}/{pool}/.well-known/jwks.json`.
     pub jwks_url: String,
-    /// Cognito's API (`COGNITO_ENDPOINT`), where the page signs people in.
+    /// Cognito's API, where the keys are and the page signs people in: the pool region's
+    /// `https://cognito-idp.{region}.amazonaws.com` unless `COGNITO_ENDPOINT` names an emulator.
     pub endpoint: String,
+    /// `COGNITO_ENDPOINT` was set: whoever set it chose which keys sign valid tokens, so the
+    /// start logs a warning.
+    pub endpoint_overridden: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -224,7 +228,7 @@ impl Config {
             reason: error.to_string(),
         })?;
 
-        let cognito = cognito(&get, endpoint.as_deref())?;
+        let cognito = cognito(&get)?;
 
         Ok(Self {
             bucket_name,
@@ -249,10 +253,7 @@ impl Config {
 }
 
 /// `COGNITO_USER_POOL_ID` and `COGNITO_CLIENT_IDS` turn sign-in on, together or not at all.
-fn cognito(
-    get: &impl Fn(&str) -> Option<String>,
-    emulator: Option<&str>,
-) -> Result<Option<CognitoConfig>, ConfigError> {
+fn cognito(get: &impl Fn(&str) -> Option<String>) -> Result<Option<CognitoConfig>, ConfigError> {
     let (pool, clients) = match (get("COGNITO_USER_POOL_ID"), get("COGNITO_CLIENT_IDS")) {
         (None, None) => return Ok(None),
         (Some(_), None) => return Err(ConfigError::Missing("COGNITO_CLIENT_IDS")),
@@ -291,9 +292,11 @@ fn cognito(
             reason: format!("expected comma-separated app client ids, got {clients:?}"),
         });
     }
-    let endpoint = get("COGNITO_ENDPOINT")
-        .or_else(|| emulator.map(str::to_owned))
-        .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
+    // Never the S3 and DynamoDB emulator's address by default: the keys decide who anyone is.
+    let overridden = get("COGNITO_ENDPOINT");
+    let endpoint_overridden = overridden.is_some();
+    let endpoint =
+        overridden.unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com"));
     // The page is given it in an attribute: nothing that could end one.
     let plain = endpoint
         .chars()
@@ -309,6 +312,7 @@ fn cognito(
         issuer: format!("https://cognito-idp.{region}.amazonaws.com/{pool}"),
         jwks_url: format!("{endpoint}/{pool}/.well-known/jwks.json"),
         endpoint,
+        endpoint_overridden,
         user_pool_id: pool,
         client_ids,
     }))
@@ -472,22 +476,25 @@ mod tests {
             ],
         ]
         .concat();
-        let local = load(&emulated).unwrap().cognito.unwrap();
-        assert_eq!(
-            local.jwks_url,
-            "http://127.0.0.1:5000/eu-west-1_AbC123/.well-known/jwks.json"
-        );
-        // The issuer is AWS's form even on an emulator: it is what the tokens say.
-        assert_eq!(local.issuer, aws.issuer);
+        // The S3 and DynamoDB emulator alone never says where the keys are.
+        let beside_an_emulator = load(&emulated).unwrap().cognito.unwrap();
+        assert_eq!(beside_an_emulator.jwks_url, aws.jwks_url);
+        assert_eq!(beside_an_emulator.endpoint, aws.endpoint);
+        assert!(!beside_an_emulator.endpoint_overridden);
+        assert!(!aws.endpoint_overridden);
         let own = [
             &emulated[..],
             &[("COGNITO_ENDPOINT", "http://10.0.0.1:9229/")],
         ]
         .concat();
+        let local = load(&own).unwrap().cognito.unwrap();
         assert_eq!(
-            load(&own).unwrap().cognito.unwrap().jwks_url,
+            local.jwks_url,
             "http://10.0.0.1:9229/eu-west-1_AbC123/.well-known/jwks.json"
         );
+        assert!(local.endpoint_overridden);
+        // The issuer is AWS's form even on an emulator: it is what the tokens say.
+        assert_eq!(local.issuer, aws.issuer);
         assert_eq!(
             load(&[&base[..], &[pool]].concat()),
             Err(ConfigError::Missing("COGNITO_CLIENT_IDS"))

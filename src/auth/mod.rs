@@ -8,7 +8,7 @@ pub mod token;
 
 use axum::http::{HeaderMap, header};
 
-use crate::config::{CognitoConfig, Config};
+use crate::config::Config;
 use crate::domain::Owner;
 use crate::storage::BoxError;
 use jwks::KeySet;
@@ -41,19 +41,21 @@ pub enum AuthError {
 
 impl Auth {
     pub fn from_config(config: &Config) -> Result<Self, BoxError> {
-        Ok(match &config.cognito {
-            None => Self::Open(config.owner.clone()),
-            Some(CognitoConfig {
-                client_ids,
-                issuer,
-                jwks_url,
-                ..
-            }) => Self::Cognito {
-                keys: Box::new(KeySet::new(jwks_url.clone())?),
-                expected: Expected {
-                    issuer: issuer.clone(),
-                    client_ids: client_ids.clone(),
-                },
+        let Some(cognito) = &config.cognito else {
+            return Ok(Self::Open(config.owner.clone()));
+        };
+        if cognito.endpoint_overridden {
+            tracing::warn!(
+                jwks_url = %cognito.jwks_url,
+                "COGNITO_ENDPOINT is set: access tokens are checked against the keys served \
+                 there, not Cognito's; set it only for an emulator"
+            );
+        }
+        Ok(Self::Cognito {
+            keys: Box::new(KeySet::new(cognito.jwks_url.clone())?),
+            expected: Expected {
+                issuer: cognito.issuer.clone(),
+                client_ids: cognito.client_ids.clone(),
             },
         })
     }

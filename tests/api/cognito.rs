@@ -94,13 +94,15 @@ impl Pool {
     }
 }
 
-/// An app that accepts the access tokens of `pool`'s app client.
+/// An app that accepts the access tokens of `pool`'s app client, its keys read from the
+/// emulator because `COGNITO_ENDPOINT` says so.
 pub async fn spawn_signed_in_app(pool: &Pool) -> TestApp {
     let app = spawn_app_at(
         &moto_endpoint(),
         &[
             ("COGNITO_USER_POOL_ID", &pool.id),
             ("COGNITO_CLIENT_IDS", &pool.client),
+            ("COGNITO_ENDPOINT", &moto_endpoint()),
         ],
     )
     .await;
@@ -276,6 +278,33 @@ async fn key_set_server(document: Vec<u8>) -> (String, Arc<AtomicUsize>) {
 /// The keys are fetched once and kept; tokens naming a key the pool does not have do not make
 /// the function fetch them again within the minute; and with no keys to be had, a token gets
 /// a prompt 503 (a missing one still its 401).
+/// The S3 and DynamoDB emulator's address is not where keys come from: without
+/// `COGNITO_ENDPOINT` they are fetched from Cognito itself (unreachable here, and without this
+/// emulator's pool anyway), so a token the emulator signed, valid in every other way, is refused.
+#[tokio::test]
+async fn a_valid_emulator_token_is_refused_when_only_the_emulator_endpoint_is_set() {
+    let pool = Pool::create().await;
+    pool.add_user("erin", "Erin-Passw0rd!").await;
+    let access = pool.access_token("erin", "Erin-Passw0rd!").await;
+    let trusted = spawn_signed_in_app(&pool).await;
+    assert_eq!(
+        trusted.signed_in(&access).get("/images").await.status(),
+        StatusCode::OK
+    );
+
+    let emulator_only = spawn_app_at(
+        &moto_endpoint(),
+        &[
+            ("COGNITO_USER_POOL_ID", &pool.id),
+            ("COGNITO_CLIENT_IDS", &pool.client),
+        ],
+    )
+    .await;
+    emulator_only.create_resources().await;
+    let refused = emulator_only.signed_in(&access).get("/images").await;
+    assert_problem(refused, 503, "upstream_unavailable").await;
+}
+
 #[tokio::test]
 async fn the_key_set_is_fetched_once_and_not_on_every_unknown_key() {
     let pool = Pool::create().await;
