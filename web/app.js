@@ -25,8 +25,11 @@ const cognito = {
 };
 const signingIn = Boolean(cognito.endpoint && cognito.client);
 
-function headers(extra = {}) {
+// Credentials for a request to the API: with Cognito, an access token renewed first when it is
+// about to expire, so that a session outlives its tokens without a refused request.
+async function headers(extra = {}) {
   if (signingIn) {
+    await renewIfExpiring();
     const token = sessionStorage.getItem("accessToken");
     return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
   }
@@ -90,6 +93,38 @@ function showAccount() {
   const user = sessionStorage.getItem("userName");
   $("account").hidden = !(signingIn && user && sessionStorage.getItem("accessToken"));
   $("account-name").textContent = user || "";
+}
+
+// An access token with less than this left is renewed before it is sent: tokens last 15
+// minutes, and the margin covers a clock a little ahead of Cognito's and a slow request.
+const RENEW_BEFORE_MS = 2 * 60 * 1000;
+
+// When the token expires by its own `exp` claim (milliseconds), or 0 when it cannot be read.
+function expiresAt(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const exp = JSON.parse(atob(payload)).exp;
+    return Number.isFinite(exp) ? exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// One renewal at a time, however many requests find the token about to expire.
+let renewal = null;
+
+async function renewIfExpiring() {
+  const token = sessionStorage.getItem("accessToken");
+  if (!token || !sessionStorage.getItem("refreshToken")) return;
+  if (expiresAt(token) - Date.now() > RENEW_BEFORE_MS) return;
+  await renewTokens();
+}
+
+function renewTokens() {
+  renewal ??= refreshTokens().finally(() => {
+    renewal = null;
+  });
+  return renewal;
 }
 
 async function refreshTokens() {
@@ -169,12 +204,12 @@ $("sign-out").addEventListener("click", async () => {
 
 // A refused request: with Cognito, fresh tokens (refreshed, or by signing in); else an API key.
 async function reauthorize() {
-  if (signingIn) return (await refreshTokens()) || signIn();
+  if (signingIn) return (await renewTokens()) || signIn();
   return askForKey();
 }
 
 async function api(path, options = {}, retried = false) {
-  const response = await fetch(new URL(path, base), { ...options, headers: headers(options.headers) });
+  const response = await fetch(new URL(path, base), { ...options, headers: await headers(options.headers) });
   if ((response.status === 401 || response.status === 403) && !retried && (await reauthorize())) {
     return api(path, options, true);
   }
@@ -358,7 +393,7 @@ async function uploadInline(file, onProgress, key = idempotencyKey(), retried = 
     "POST",
     new URL(`images?${query}`, base),
     file,
-    headers({ "Content-Type": file.type || "application/octet-stream", "Idempotency-Key": key }),
+    await headers({ "Content-Type": file.type || "application/octet-stream", "Idempotency-Key": key }),
     onProgress,
   );
   if ((xhr.status === 401 || xhr.status === 403) && !retried && (await reauthorize())) {

@@ -2,12 +2,15 @@
 pool: the page asks to sign in before anything else, refuses a wrong password, signs in
 straight against Cognito (so the Content-Security-Policy allows it), shows only the signed-in
 user's images, uploads as them, keeps the tokens in sessionStorage only, renews an access
-token the API refuses with the refresh token, signs out, and has a user with a temporary
+token the API refuses with the refresh token, renews one before it expires (so a session
+outlives its tokens), signs out, and has a user with a temporary
 password (as an administrator makes one) choose a new one at the first sign-in.
 
 Usage (scripts/test-browser.sh sets it up): python sign_in.py BASE_URL COGNITO_JSON SCREENSHOTS
 COGNITO_JSON is what scripts/cognito_users.py printed for users alice, bob and carol~.
 """
+import base64
+import datetime
 import json
 import os
 import sys
@@ -28,6 +31,11 @@ def access_token(endpoint, client, user, password):
         "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"})
     with urllib.request.urlopen(request) as response:
         return json.load(response)["AuthenticationResult"]["AccessToken"]
+
+
+def expiry(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
 
 
 def upload_as(base, token, name, body):
@@ -110,6 +118,40 @@ def main():
         expect(dialog).to_be_hidden()
         renewed = page.evaluate("() => sessionStorage.getItem('accessToken')")
         assert renewed and renewed != "expired.token.value"
+
+        # A session outlives its tokens: when the page's clock reaches an access token's last
+        # minute, the next request renews it with the refresh token first and never carries the
+        # old one, with no refusal on the way; twice, so a renewed token is renewed in turn.
+        seen, refusals = [], []
+
+        def on_request(request):
+            path = urllib.parse.urlparse(request.url).path
+            if request.url.startswith(endpoint) and "REFRESH_TOKEN_AUTH" in (request.post_data or ""):
+                seen.append(("renew", None))
+            elif request.url.startswith(base) and path.startswith("/images"):
+                seen.append(("api", request.headers.get("authorization")))
+
+        page.on("request", on_request)
+        page.on("response", lambda answer: answer.url.startswith(base) and answer.status in (401, 403)
+                and refusals.append(answer.url))
+        for _ in range(2):
+            old = page.evaluate("() => sessionStorage.getItem('accessToken')")
+            last_minute = datetime.datetime.fromtimestamp(expiry(old) - 60, tz=datetime.timezone.utc)
+            page.clock.set_system_time(last_minute)
+            seen.clear()
+            page.reload()
+            expect(cards).to_have_count(2)
+            expect(dialog).to_be_hidden()
+            new = page.evaluate("() => sessionStorage.getItem('accessToken')")
+            assert new != old and expiry(new) >= expiry(old), "the token was not renewed"
+            # Renewed before the first request; (moto's new tokens are dated by the real clock,
+            # so the page, its clock ahead, may find them near their end too and renew again.)
+            calls = [kind for kind, _ in seen]
+            assert calls and calls[0] == "renew", calls
+            sent = {credentials for kind, credentials in seen if kind == "api"}
+            assert f"Bearer {old}" not in sent and f"Bearer {new}" in sent, sent
+        assert not refusals, refusals
+        page.remove_listener("request", on_request)
 
         # Signing out forgets the tokens and asks again. (It also revokes the refresh token,
         # which moto does not implement: its failure, logged by the browser, is not checked.)
