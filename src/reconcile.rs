@@ -36,6 +36,8 @@ pub struct Report {
     /// Direct uploads past their expiry: their object (if any) and their multipart upload
     /// are removed with the pending record.
     pub expired_uploads: Vec<Finding>,
+    /// Deletes that stopped after marking their record (finished with `--repair`).
+    pub unfinished_deletes: Vec<ImageId>,
     /// Keys under `images/` that are not an image id: reported, never touched.
     pub foreign_keys: Vec<String>,
 }
@@ -80,7 +82,8 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
     let listing = objects.list().await?;
     let mut records = BTreeMap::new();
     let mut pending = BTreeMap::new();
-    for stored in catalog.scan().await? {
+    let contents = catalog.scan().await?;
+    for stored in contents.stored {
         match stored {
             Stored::Image(record) => {
                 records.insert(record.id, (record.created_at.as_offset(), record.owner));
@@ -99,6 +102,16 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
     };
     let now = Timestamp::now();
     let cutoff = OffsetDateTime::now_utc() - options.grace;
+
+    // A delete that stopped after marking its record: its owner asked for it, so it is
+    // finished whatever its age, and what it leaves is not counted as orphans.
+    for &id in &contents.deleting {
+        if options.repair {
+            store.finish_delete(id).await?;
+        }
+        report.unfinished_deletes.push(id);
+    }
+    let deleting: std::collections::BTreeSet<ImageId> = contents.deleting.into_iter().collect();
 
     // An upload in progress owns its object until it expires; an expired one is abandoned.
     for upload in pending.values() {
@@ -122,7 +135,7 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
     }
 
     for (id, key, since) in objects.list_thumbnails().await? {
-        if !records.contains_key(&id) {
+        if !records.contains_key(&id) && !deleting.contains(&id) {
             if options.repair && since <= cutoff {
                 objects.delete_key(&key).await?;
             }
@@ -131,7 +144,7 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
     }
 
     for (&id, &since) in &found {
-        if !records.contains_key(&id) && !pending.contains_key(&id) {
+        if !records.contains_key(&id) && !pending.contains_key(&id) && !deleting.contains(&id) {
             let repaired = options.repair && since <= cutoff;
             if repaired {
                 objects.delete(id).await?;
@@ -193,18 +206,23 @@ impl Report {
             };
             out.push_str(&format!("orphan thumbnail {key}: {action}\n"));
         }
+        for id in &self.unfinished_deletes {
+            let action = if options.repair { "finished" } else { "found" };
+            out.push_str(&format!("unfinished delete {id}: {action}\n"));
+        }
         for key in &self.foreign_keys {
             out.push_str(&format!("foreign key {key}: not an image id, left alone\n"));
         }
         out.push_str(&format!(
             "{} objects, {} records, {} orphan objects, {} ghost records, {} uploads in progress, \
-             {} expired uploads, {} repaired\n",
+             {} expired uploads, {} unfinished deletes, {} repaired\n",
             self.objects,
             self.records,
             self.orphan_objects.len(),
             self.ghost_records.len(),
             self.pending_uploads,
             self.expired_uploads.len(),
+            self.unfinished_deletes.len(),
             self.orphan_objects
                 .iter()
                 .chain(&self.ghost_records)

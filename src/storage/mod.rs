@@ -159,23 +159,29 @@ impl ImageStore {
         self.objects.stream(id).await
     }
 
-    /// Returns whether `owner` had a record under `id`. The object is deleted when no record
-    /// is left (after a delete that removed the record but failed on the object, the repeat
-    /// must still remove it), but not when the id is a pending upload's or another owner's.
+    /// Returns whether `owner` had a record under `id` (or a delete of theirs that stopped
+    /// half-way, which this one finishes). Another owner's id, a pending upload's and an
+    /// unknown one are all one failed conditional write, and no object is touched.
     pub async fn delete(&self, owner: &Owner, id: ImageId) -> Result<bool, StorageError> {
         let (store, owner) = (self.clone(), owner.clone());
         self.run_to_end("delete", id, async move {
-            match store.catalog.remove(id, &owner).await? {
-                // The upload's object, still being sent, or another owner's: not ours.
-                Removal::Kept => Ok(false),
-                removal => {
-                    store.objects.delete(id).await?;
-                    store.objects.delete_thumbnails(id).await?;
-                    Ok(removal == Removal::Removed)
-                }
+            // Marked first, so that a failure part-way leaves neither a record without its
+            // object (the mark is no record to any read) nor an object nobody can delete
+            // (a repeat finds the mark). Without an own record, no object is touched.
+            if !store.catalog.mark_deleting(id, &owner).await? {
+                return Ok(false);
             }
+            store.finish_delete(id).await?;
+            Ok(true)
         })
         .await
+    }
+
+    /// The rest of a delete once the record is marked: the objects, then the mark.
+    pub async fn finish_delete(&self, id: ImageId) -> Result<(), StorageError> {
+        self.objects.delete(id).await?;
+        self.objects.delete_thumbnails(id).await?;
+        self.catalog.remove_deleting(id).await
     }
 
     /// Runs `steps` as a task of its own, so that dropping the caller does not stop it between

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::operation::delete_object::DeleteObjectOutput;
 use aws_sdk_s3::operation::put_object::PutObjectOutput;
@@ -300,13 +301,22 @@ async fn failing_query_answers_503_or_500_without_details() {
     }
 }
 
+fn record_marked() -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|req| {
+            req.update_expression()
+                .is_some_and(|update| update.contains("#state = :deleting"))
+        })
+        .then_output(|| UpdateItemOutput::builder().build())
+}
+
 #[tokio::test]
-async fn failing_delete_item_keeps_the_object() {
-    let delete_item = mock!(aws_sdk_dynamodb::Client::delete_item)
+async fn failing_to_mark_the_record_keeps_the_object() {
+    let update_item = mock!(aws_sdk_dynamodb::Client::update_item)
         .then_http_response(dynamodb_error(500, "InternalServerError"));
     let delete_object = mock!(aws_sdk_s3::Client::delete_object)
         .then_output(|| DeleteObjectOutput::builder().build());
-    let (status, body) = call(s3(&[&delete_object]), dynamodb(&[&delete_item]), delete()).await;
+    let (status, body) = call(s3(&[&delete_object]), dynamodb(&[&update_item]), delete()).await;
     assert_unavailable(status, &body, "delete");
     assert_eq!(
         delete_object.num_calls(),
@@ -315,20 +325,37 @@ async fn failing_delete_item_keeps_the_object() {
     );
 }
 
+/// Another owner's id and an id nobody has both fail the one conditional write the same
+/// way, and neither reaches S3 (the S3 client here answers nothing).
+#[tokio::test]
+async fn a_delete_without_an_own_record_is_one_conditional_write_and_no_s3_call() {
+    let update_item = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_http_response(dynamodb_error(400, "ConditionalCheckFailedException"));
+    let (status, body) = call(s3(&[]), dynamodb(&[&update_item]), delete()).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(update_item.num_calls(), 1);
+}
+
 #[tokio::test]
 async fn failing_delete_object_is_finished_by_a_repeat() {
-    let delete_item = mock!(aws_sdk_dynamodb::Client::delete_item).then_output(|| {
-        DeleteItemOutput::builder()
-            .set_attributes(Some(stored_item()))
-            .build()
-    });
+    let marked = record_marked();
+    let delete_item = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .then_output(|| DeleteItemOutput::builder().build());
     let delete_object =
         mock!(aws_sdk_s3::Client::delete_object).then_http_response(s3_error(503, "SlowDown"));
-    let (status, body) = call(s3(&[&delete_object]), dynamodb(&[&delete_item]), delete()).await;
-    assert_unavailable(status, &body, "upload");
+    let (status, body) = call(
+        s3(&[&delete_object]),
+        dynamodb(&[&marked, &delete_item]),
+        delete(),
+    )
+    .await;
+    assert_unavailable(status, &body, "delete");
+    assert_eq!(delete_item.num_calls(), 0, "the mark stays for the repeat");
 
-    // The repeat finds no record but still removes the object.
-    let record_gone = mock!(aws_sdk_dynamodb::Client::delete_item)
+    // The repeat finds the mark, removes the object and the thumbnails, then the mark.
+    let marked = record_marked();
+    let mark_removed = mock!(aws_sdk_dynamodb::Client::delete_item)
+        .match_requests(|req| req.condition_expression() == Some("#state = :deleting"))
         .then_output(|| DeleteItemOutput::builder().build());
     let object_deleted = mock!(aws_sdk_s3::Client::delete_object)
         .match_requests(|req| req.key() == Some(&format!("images/{ID}")))
@@ -355,15 +382,16 @@ async fn failing_delete_object_is_finished_by_a_repeat() {
         .then_output(|| {
             aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput::builder().build()
         });
-    let (status, body) = call(
+    let (status, _) = call(
         s3(&[&object_deleted, &thumbnails_listed, &thumbnails_deleted]),
-        dynamodb(&[&record_gone]),
+        dynamodb(&[&marked, &mark_removed]),
         delete(),
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(status, 204);
     assert_eq!(object_deleted.num_calls(), 1);
     assert_eq!(thumbnails_deleted.num_calls(), 1);
+    assert_eq!(mark_removed.num_calls(), 1);
 }
 
 #[tokio::test]

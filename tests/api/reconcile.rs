@@ -48,6 +48,39 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
     (good, orphan, ghost.id)
 }
 
+/// A delete that stopped after marking its record is finished by `--repair` whatever its
+/// age (its owner asked for it), and its objects are not reported as orphans.
+#[tokio::test]
+async fn unfinished_deletes_are_finished() {
+    let app = spawn_app().await;
+    let kept = app.create("kept.png", &png(4)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let half = app.create("half.png", &png(4)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.mark_deleting(&half).await;
+
+    let found = app.reconcile(3600, false).await;
+    let half_id: ImageId = half.parse().unwrap();
+    assert_eq!(found.unfinished_deletes, vec![half_id]);
+    assert!(found.orphan_objects.is_empty(), "{found:?}");
+    assert_eq!(found.records, 1);
+    assert!(app.object(&half).await.is_some());
+
+    let repaired = app.reconcile(3600, true).await;
+    assert_eq!(repaired.unfinished_deletes, vec![half_id]);
+    assert!(app.object(&half).await.is_none());
+    let clean = app.reconcile(3600, false).await;
+    assert!(
+        clean.unfinished_deletes.is_empty(),
+        "the mark is left: {clean:?}"
+    );
+    assert!(app.object(&kept).await.is_some() && app.record(&kept).await.is_some());
+}
+
 #[tokio::test]
 async fn finds_orphans_and_ghosts_and_repairs_only_past_the_grace_period() {
     let app = spawn_app().await;
@@ -143,7 +176,7 @@ async fn the_reconcile_subcommand_reports_and_repairs() {
     );
     assert!(
         text.contains(
-            "1 orphan objects, 1 ghost records, 0 uploads in progress, 0 expired uploads, 0 repaired"
+            "1 orphan objects, 1 ghost records, 0 uploads in progress, 0 expired uploads, 0 unfinished deletes, 0 repaired"
         ),
         "{text}"
     );

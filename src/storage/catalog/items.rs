@@ -35,6 +35,10 @@ pub mod schema {
     /// without `created_key` it is in neither index, so no listing sees it.
     pub const STATE: &str = "state";
     pub const PENDING: &str = "pending";
+    /// An image being deleted: its objects go first, then this item. Without `created_key`
+    /// it is in neither index, and reads treat it as gone; a repeat `DELETE` (or `reconcile`)
+    /// finishes what a failed one left.
+    pub const DELETING: &str = "deleting";
     pub const PART_SIZE: &str = "part_size";
     pub const PART_COUNT: &str = "part_count";
     pub const MULTIPART_ID: &str = "multipart_id";
@@ -138,6 +142,19 @@ fn metadata_map(metadata: &Metadata) -> AttributeValue {
             .map(|(k, v)| (k.clone(), string(v)))
             .collect(),
     )
+}
+
+/// An image record marked for deletion (`DELETING`): not an image any more.
+pub(super) fn is_deleting(item: &HashMap<String, AttributeValue>) -> bool {
+    item.get(STATE)
+        .and_then(|state| state.as_s().ok())
+        .map(String::as_str)
+        == Some(DELETING)
+}
+
+/// The id of any item, a mark for deletion included.
+pub(super) fn decode_id(item: &HashMap<String, AttributeValue>) -> Result<ImageId, StorageError> {
+    Fields::new(item, "item").parsed(ID)
 }
 
 pub(super) fn decode_stored(

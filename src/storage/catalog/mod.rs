@@ -17,8 +17,8 @@ pub use listing::Page;
 
 use super::StorageError;
 use crate::domain::{ImageId, ImageRecord, Owner, PendingUpload};
-use items::{decode_stored, id_value, image_item, pending_item, string};
-use schema::{ID, OWNER, PENDING, STATE};
+use items::{decode_stored, id_value, image_item, is_deleting, pending_item, string};
+use schema::{CREATED_KEY, DELETING, ID, OWNER, PENDING, STATE};
 
 /// Image records in DynamoDB, keyed by `id`, listed through two indexes partitioned by owner
 /// and sorted by `created_key`.
@@ -56,6 +56,14 @@ fn condition_failed<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) 
 pub enum Stored {
     Image(ImageRecord),
     Pending(PendingUpload),
+}
+
+/// The whole table, as `reconcile` reads it.
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub stored: Vec<Stored>,
+    /// Images marked for deletion whose delete did not finish.
+    pub deleting: Vec<ImageId>,
 }
 
 /// What removing an image record found.
@@ -128,6 +136,7 @@ impl Catalog {
         output
             .item
             .as_ref()
+            .filter(|item| !is_deleting(item))
             .map(|item| decode_stored(item, &self.legacy_owner))
             .transpose()
     }
@@ -218,10 +227,52 @@ impl Catalog {
         }
     }
 
-    /// Every record and pending upload (idempotency keys aside), page by page (a strongly
-    /// consistent scan): for operators (`reconcile`), not requests.
-    pub async fn scan(&self) -> Result<Vec<Stored>, StorageError> {
-        let mut records = Vec::new();
+    /// Marks `owner`'s image record for deletion, and takes it out of every listing and
+    /// read, if there is one (or a mark already: a delete that stopped half-way). One
+    /// conditional write whatever it finds, so a `DELETE` of another owner's id does the
+    /// same work as one of an id nobody has; `false` for both, and for a pending upload.
+    pub async fn mark_deleting(&self, id: ImageId, owner: &Owner) -> Result<bool, StorageError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(ID, id_value(id))
+            .condition_expression(format!(
+                "attribute_exists(#id) AND (attribute_not_exists(#state) OR #state = :deleting) \
+                 AND {}",
+                self.owned_by(owner)
+            ))
+            .update_expression("SET #state = :deleting REMOVE #created_key")
+            .expression_attribute_names("#id", ID)
+            .expression_attribute_names("#state", STATE)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_names("#created_key", CREATED_KEY)
+            .expression_attribute_values(":deleting", string(DELETING))
+            .expression_attribute_values(":owner", string(owner.as_str()))
+            .send()
+            .await;
+        applied(result)
+    }
+
+    /// Removes an image marked for deletion, once its objects are gone. Idempotent.
+    pub async fn remove_deleting(&self, id: ImageId) -> Result<(), StorageError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(ID, id_value(id))
+            .condition_expression("#state = :deleting")
+            .expression_attribute_names("#state", STATE)
+            .expression_attribute_values(":deleting", string(DELETING))
+            .send()
+            .await;
+        applied(result).map(|_| ())
+    }
+
+    /// Every record, pending upload and unfinished delete (idempotency keys aside), page by
+    /// page (a strongly consistent scan): for operators (`reconcile`), not requests.
+    pub async fn scan(&self) -> Result<Contents, StorageError> {
+        let mut contents = Contents::default();
         let mut pages = self
             .client
             .scan()
@@ -231,9 +282,15 @@ impl Catalog {
             .send();
         while let Some(page) = pages.next().await {
             for item in page?.items().iter().filter(|item| !claims::is_claim(item)) {
-                records.push(decode_stored(item, &self.legacy_owner)?);
+                if is_deleting(item) {
+                    contents.deleting.push(items::decode_id(item)?);
+                } else {
+                    contents
+                        .stored
+                        .push(decode_stored(item, &self.legacy_owner)?);
+                }
             }
         }
-        Ok(records)
+        Ok(contents)
     }
 }
