@@ -2,6 +2,7 @@
 //! `app` builds the one router both entry points serve, so tests exercise exactly that.
 
 pub mod auth;
+pub mod bodies;
 pub mod config;
 pub mod domain;
 pub mod error;

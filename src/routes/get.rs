@@ -16,36 +16,6 @@ use crate::state::AppState;
 /// Images never change after upload, so a year of private caching is safe.
 const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
-/// The body of `GET /images/{id}`, for the API description; `record_with_content` writes it.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct ImageWithContent {
-    #[serde(flatten)]
-    record: ImageRecord,
-    /// The image bytes, standard base64.
-    #[schema(content_encoding = "base64")]
-    content: String,
-}
-
-/// The body of `GET /images/{id}` for an image too large to carry inline.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ImageWithContentUrl {
-    #[serde(flatten)]
-    record: ImageRecord,
-    /// A short-lived URL of the bytes (a presigned S3 `GetObject`).
-    content_url: String,
-}
-
-/// The two bodies of `GET /images/{id}`, for the API description (serde's `untagged` is what
-/// tells utoipa the body is one or the other, not wrapped in a variant name).
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum ImageBody {
-    Inline(ImageWithContent),
-    Url(ImageWithContentUrl),
-}
-
 /// How long a download URL handed out for a large image stays valid.
 pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
 
@@ -58,7 +28,7 @@ pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
     tag = "images",
     params(("id" = String, Path, format = Uuid, description = "Image id")),
     responses(
-        (status = 200, description = "The record and the content (base64), or for an image larger than MAX_UPLOAD_BYTES a short-lived `content_url` instead", body = ImageBody),
+        (status = 200, description = "The record and the content (base64), or for an image larger than MAX_UPLOAD_BYTES a short-lived `content_url` instead", body = crate::bodies::ImageBody),
         (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -74,7 +44,7 @@ pub async fn image(
         .ok_or_else(ApiError::not_found_image)?;
     if !inline(&state, &record) {
         let content_url = download_url(&state, &record).await?;
-        return Ok(axum::Json(ImageWithContentUrl {
+        return Ok(axum::Json(crate::bodies::ImageWithContentUrl {
             record,
             content_url,
         })
