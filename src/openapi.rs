@@ -16,7 +16,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{CODES, Problem};
+use crate::error::{CODES, PROBLEM_JSON, Problem};
 use crate::pipeline::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 use crate::routes;
 
@@ -71,7 +71,7 @@ impl Modify for CommonResponses {
             ResponseBuilder::new()
                 .description(description)
                 .content(
-                    "application/problem+json",
+                    PROBLEM_JSON,
                     ContentBuilder::new()
                         .schema(Some(Ref::from_schema_name("Problem")))
                         .build(),
@@ -141,6 +141,18 @@ impl Modify for CommonResponses {
                 for (media_type, content) in responses.flatten() {
                     if !media_type.contains("json") {
                         content.schema = Some(RefOr::T(Schema::Object(binary())));
+                    }
+                }
+                // Every error body is a problem document: the routes name `Problem`, and its
+                // media type is given here, once.
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response
+                        && let Some(content) = response.content.get("application/json")
+                        && matches!(&content.schema, Some(RefOr::Ref(schema))
+                            if schema.ref_location == "#/components/schemas/Problem")
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response.content.insert(PROBLEM_JSON.into(), content);
                     }
                 }
                 for (status, description) in common {

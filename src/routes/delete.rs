@@ -16,7 +16,7 @@ use crate::state::AppState;
     params(("id" = String, Path, format = Uuid, description = "Image id")),
     responses(
         (status = 204, description = "The object and the record are gone"),
-        (status = 404, description = "No such image (or already deleted)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such image (or already deleted)", body = Problem),
     )
 )]
 pub async fn delete(

@@ -29,7 +29,7 @@ pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
     params(("id" = String, Path, format = Uuid, description = "Image id")),
     responses(
         (status = 200, description = "The record and the content (base64), or for an image larger than MAX_UPLOAD_BYTES a short-lived `content_url` instead", body = crate::bodies::ImageBody),
-        (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such image", body = Problem),
     )
 )]
 pub async fn image(
@@ -121,7 +121,7 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
             headers(("ETag" = String, description = "Strong validator"))),
         (status = 307, description = "An image larger than MAX_UPLOAD_BYTES: its bytes are at a short-lived presigned S3 URL, which answers with the same type and disposition",
             headers(("Location" = String, description = "The presigned URL"))),
-        (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such image", body = Problem),
     )
 )]
 pub async fn content(

@@ -36,8 +36,8 @@ const VERSION: &str = "t1";
             )),
         (status = 304, description = "The client's copy is current",
             headers(("ETag" = String, description = "Strong validator"))),
-        (status = 404, description = "No such image", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), bytes that do not decode (`unreadable_image`), or an image whose decode would pass the memory or pixel budget (`decode_budget_exceeded`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such image", body = Problem),
+        (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), bytes that do not decode (`unreadable_image`), or an image whose decode would pass the memory or pixel budget (`decode_budget_exceeded`)", body = Problem),
     )
 )]
 pub async fn thumbnail(

@@ -40,10 +40,10 @@ use crate::state::AppState;
                 ("GetImageContent" = (operation_id = "get_image_content", parameters(("id" = "$response.body#/id")))),
                 ("DeleteImage" = (operation_id = "delete_image", parameters(("id" = "$response.body#/id")))),
             )),
-        (status = 413, description = "The image exceeds MAX_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The bytes are not a supported image", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels (`too_many_pixels`), or cannot be read (`unreadable_image`); or the `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The image exceeds MAX_UPLOAD_BYTES", body = Problem),
+        (status = 415, description = "The bytes are not a supported image", body = Problem),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem),
+        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels (`too_many_pixels`), or cannot be read (`unreadable_image`); or the `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem),
     )
 )]
 pub async fn upload(

@@ -52,9 +52,9 @@ pub struct UploadPlan {
                 ("CompleteUpload" = (operation_id = "complete_upload", parameters(("id" = "$response.body#/id")))),
                 ("AbortUpload" = (operation_id = "abort_upload", parameters(("id" = "$response.body#/id")))),
             )),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The declared size exceeds MAX_DIRECT_UPLOAD_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem),
+        (status = 413, description = "The declared size exceeds MAX_DIRECT_UPLOAD_BYTES", body = Problem),
+        (status = 422, description = "The `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem),
     )
 )]
 pub async fn create(
@@ -118,10 +118,10 @@ pub async fn create(
             headers(("Location" = String, description = "`/images/{id}` of the new image"))),
         (status = 200, description = "Completed before (a repeat after a lost answer): the same image", body = ImageRecord,
             headers(("Location" = String, description = "`/images/{id}` of the image"))),
-        (status = 404, description = "No such upload: never planned, expired, aborted or refused", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Parts are missing, or the bytes are not the declared size (`upload_incomplete`); the detail says which", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The bytes are not a supported image; they are deleted", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels, or cannot be read; the bytes are deleted", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such upload: never planned, expired, aborted or refused", body = Problem),
+        (status = 409, description = "Parts are missing, or the bytes are not the declared size (`upload_incomplete`); the detail says which", body = Problem),
+        (status = 415, description = "The bytes are not a supported image; they are deleted", body = Problem),
+        (status = 422, description = "The image's header declares more than MAX_PIXELS pixels, or cannot be read; the bytes are deleted", body = Problem),
     )
 )]
 pub async fn complete(
@@ -160,7 +160,7 @@ pub async fn complete(
     params(("id" = String, Path, format = Uuid, description = "Upload id")),
     responses(
         (status = 204, description = "Aborted, or nothing to abort: its bytes and its plan are gone"),
-        (status = 409, description = "The upload is completed (`upload_completed`): delete the image instead", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The upload is completed (`upload_completed`): delete the image instead", body = Problem),
     )
 )]
 pub async fn abort(
