@@ -27,22 +27,6 @@ fn item_key(id: &str) -> (String, AttributeValue) {
     ("id".to_owned(), AttributeValue::S(id.to_owned()))
 }
 
-async fn thumbnail_keys(app: &crate::helpers::TestApp, id: &str) -> Vec<String> {
-    let listed = app
-        .s3
-        .list_objects_v2()
-        .bucket(&app.bucket)
-        .prefix(format!("thumbnails/{id}/"))
-        .send()
-        .await
-        .unwrap();
-    listed
-        .contents()
-        .iter()
-        .filter_map(|object| object.key().map(str::to_owned))
-        .collect()
-}
-
 /// Only a record of the caller's lets a delete touch objects: an object whose record is gone
 /// (a hand edit, a failed rollback) is left to `reconcile`, like another owner's.
 #[tokio::test]
@@ -72,7 +56,11 @@ async fn a_repeat_finishes_a_delete_that_stopped_after_marking_the_record() {
     let id = created["id"].as_str().unwrap();
     let thumbnail = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
     assert_eq!(thumbnail.status(), 200);
-    assert!(!thumbnail_keys(&app, id).await.is_empty());
+    assert!(
+        !app.keys_under(&format!("thumbnails/{id}/"))
+            .await
+            .is_empty()
+    );
     app.mark_deleting(id).await;
 
     assert_problem(app.get(&format!("/images/{id}")).await, 404, "not_found").await;
@@ -89,7 +77,11 @@ async fn a_repeat_finishes_a_delete_that_stopped_after_marking_the_record() {
     let finished = app.delete(id).await;
     assert_eq!(finished.status(), 204);
     assert!(app.object(id).await.is_none());
-    assert!(thumbnail_keys(&app, id).await.is_empty());
+    assert!(
+        app.keys_under(&format!("thumbnails/{id}/"))
+            .await
+            .is_empty()
+    );
     let (name, value) = item_key(id);
     let item = app
         .dynamodb

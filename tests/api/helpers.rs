@@ -373,21 +373,30 @@ impl TestApp {
 
     /// The ids of every object in the bucket, read straight from S3.
     pub async fn object_ids(&self) -> Vec<String> {
+        self.keys_under("images/")
+            .await
+            .into_iter()
+            .map(|key| key["images/".len()..].to_owned())
+            .collect()
+    }
+
+    /// Every key of the bucket under `prefix`.
+    pub async fn keys_under(&self, prefix: &str) -> Vec<String> {
         let listed = self
             .s3
             .list_objects_v2()
             .bucket(&self.bucket)
+            .prefix(prefix)
             .send()
             .await
             .unwrap();
         listed
             .contents()
             .iter()
-            .filter_map(|object| object.key()?.strip_prefix("images/").map(str::to_owned))
+            .filter_map(|object| object.key().map(str::to_owned))
             .collect()
     }
 
-    /// The stored object, read straight from S3.
     /// The image object's tags, as (key, value) pairs.
     pub async fn tags(&self, id: &str) -> Vec<(String, String)> {
         let output = self
@@ -405,6 +414,7 @@ impl TestApp {
             .collect()
     }
 
+    /// The stored object, read straight from S3.
     pub async fn object(&self, id: &str) -> Option<(Vec<u8>, Option<String>)> {
         let output = self
             .s3
