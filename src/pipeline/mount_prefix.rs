@@ -6,10 +6,11 @@ use axum::http::uri::PathAndQuery;
 
 use crate::routes::paths::API_ROOTS;
 
-/// Behind API Gateway the path may carry a mount prefix the router knows nothing about: the
-/// stage (`/Prod/images`, which lambda_http adds for REST APIs unless told otherwise) or a
-/// custom domain's base path (`/v1/images`). For requests that came through Lambda only,
-/// everything before the first `/images` or `/uploads` segment is dropped; local HTTP stays strict.
+/// Behind API Gateway the path may carry a mount prefix the router knows nothing about: a
+/// custom domain's base path (`/v1/images`), or the stage (`/Prod/images`) wherever
+/// `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is not set (the template sets it). For requests that
+/// came through Lambda only, everything before the first segment of `API_ROOTS` (`/images`,
+/// `/uploads`, the page's assets) is dropped; local HTTP stays strict.
 pub fn strip(mut request: Request) -> Request {
     if request
         .extensions()
