@@ -111,7 +111,7 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
         }
         report.unfinished_deletes.push(id);
     }
-    let deleting: std::collections::BTreeSet<ImageId> = contents.deleting.into_iter().collect();
+    let deleting = contents.deleting;
 
     // An upload in progress owns its object until it expires; an expired one is abandoned.
     for upload in pending.values() {
@@ -165,7 +165,7 @@ pub async fn run(store: &ImageStore, options: &Options) -> Result<Report, Storag
                 if objects.exists(id).await? {
                     continue;
                 }
-                catalog.remove(id, owner).await?;
+                catalog.remove_record(id, owner).await?;
             }
             report.ghost_records.push(Finding {
                 id,

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-pub use catalog::{Adopted, Catalog, Claim, ClaimState, Hold, Page, Removal, Stored, schema};
+pub use catalog::{Adopted, Catalog, Claim, ClaimState, Hold, Page, Stored, schema};
 pub use errors::{BoxError, StorageError};
 pub use objects::{AssembleError, Listing, Objects, PresignedPart};
 pub use once::{KEY_LIFETIME, OnceError};
@@ -88,7 +88,7 @@ impl ImageStore {
     /// invisible and can be swept, a record pointing at nothing would be served.
     async fn undo_create(&self, record: &ImageRecord) {
         let id = record.id;
-        if let Err(error) = self.catalog.remove(id, &record.owner).await {
+        if let Err(error) = self.catalog.remove_record(id, &record.owner).await {
             tracing::error!(%id, %error, "upload failed and its record state is unknown; object kept for reconciliation");
             return;
         }

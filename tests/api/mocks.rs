@@ -355,7 +355,13 @@ async fn failing_delete_object_is_finished_by_a_repeat() {
     // The repeat finds the mark, removes the object and the thumbnails, then the mark.
     let marked = record_marked();
     let mark_removed = mock!(aws_sdk_dynamodb::Client::delete_item)
-        .match_requests(|req| req.condition_expression() == Some("#state = :deleting"))
+        .match_requests(|req| {
+            req.condition_expression() == Some("#state = :state")
+                && req
+                    .expression_attribute_values()
+                    .and_then(|values| values.get(":state"))
+                    == Some(&AttributeValue::S("deleting".into()))
+        })
         .then_output(|| DeleteItemOutput::builder().build());
     let object_deleted = mock!(aws_sdk_s3::Client::delete_object)
         .match_requests(|req| req.key() == Some(&format!("images/{ID}")))

@@ -6,6 +6,8 @@ mod claims;
 mod items;
 mod listing;
 
+use std::collections::BTreeSet;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -63,16 +65,7 @@ pub enum Stored {
 pub struct Contents {
     pub stored: Vec<Stored>,
     /// Images marked for deletion whose delete did not finish.
-    pub deleting: Vec<ImageId>,
-}
-
-/// What removing an image record found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Removal {
-    Removed,
-    Absent,
-    /// The id is a pending upload's, or another owner's: nothing was removed.
-    Kept,
+    pub deleting: BTreeSet<ImageId>,
 }
 
 impl Catalog {
@@ -179,52 +172,28 @@ impl Catalog {
     /// Forgets a pending upload, only if it is still pending; `false` when it was not there
     /// (or no longer pending). Idempotent.
     pub async fn remove_pending(&self, id: ImageId) -> Result<bool, StorageError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(ID, id_value(id))
-            .condition_expression("#state = :pending")
-            .expression_attribute_names("#state", STATE)
-            .expression_attribute_values(":pending", string(PENDING))
-            .send()
-            .await;
-        applied(result)
+        self.remove_in_state(id, PENDING).await
     }
 
-    /// Removes `owner`'s image record; says whether there was one. A pending upload under the
-    /// id, or another owner's record, is left alone (`Removal::Kept`): only
-    /// `DELETE /uploads/{id}` aborts an upload.
-    pub async fn remove(&self, id: ImageId, owner: &Owner) -> Result<Removal, StorageError> {
+    /// Removes `owner`'s image record, only if it still is one (not a pending upload, not
+    /// another owner's, not marked for deletion); says whether it was. For an upload's undo
+    /// and `reconcile`'s ghosts: a request's delete goes through `mark_deleting`.
+    pub async fn remove_record(&self, id: ImageId, owner: &Owner) -> Result<bool, StorageError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(ID, id_value(id))
             .condition_expression(format!(
-                "attribute_not_exists(#id) OR (attribute_not_exists(#state) AND {})",
+                "attribute_not_exists(#state) AND {}",
                 self.owned_by(owner)
             ))
-            .expression_attribute_names("#id", ID)
             .expression_attribute_names("#state", STATE)
             .expression_attribute_names("#owner", OWNER)
             .expression_attribute_values(":owner", string(owner.as_str()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .send()
             .await;
-        match result {
-            Ok(output)
-                if output
-                    .attributes
-                    .as_ref()
-                    .is_some_and(|old| !old.is_empty()) =>
-            {
-                Ok(Removal::Removed)
-            }
-            Ok(_) => Ok(Removal::Absent),
-            Err(error) if condition_failed(&error) => Ok(Removal::Kept),
-            Err(error) => Err(error.into()),
-        }
+        applied(result)
     }
 
     /// Marks `owner`'s image record for deletion, and takes it out of every listing and
@@ -256,17 +225,22 @@ impl Catalog {
 
     /// Removes an image marked for deletion, once its objects are gone. Idempotent.
     pub async fn remove_deleting(&self, id: ImageId) -> Result<(), StorageError> {
+        self.remove_in_state(id, DELETING).await.map(|_| ())
+    }
+
+    /// Deletes the item under `id` only while its `state` is `state`; `false` when it is not.
+    async fn remove_in_state(&self, id: ImageId, state: &str) -> Result<bool, StorageError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(ID, id_value(id))
-            .condition_expression("#state = :deleting")
+            .condition_expression("#state = :state")
             .expression_attribute_names("#state", STATE)
-            .expression_attribute_values(":deleting", string(DELETING))
+            .expression_attribute_values(":state", string(state))
             .send()
             .await;
-        applied(result).map(|_| ())
+        applied(result)
     }
 
     /// Every record, pending upload and unfinished delete (idempotency keys aside), page by
@@ -283,7 +257,7 @@ impl Catalog {
         while let Some(page) = pages.next().await {
             for item in page?.items().iter().filter(|item| !claims::is_claim(item)) {
                 if is_deleting(item) {
-                    contents.deleting.push(items::decode_id(item)?);
+                    contents.deleting.insert(items::decode_id(item)?);
                 } else {
                     contents
                         .stored
