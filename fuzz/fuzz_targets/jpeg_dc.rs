@@ -3,11 +3,11 @@
 //! decodes or refuses, never panics, and what it decodes has the frame's size at 1/8.
 
 use imaging::budget::JpegFrame;
-use imaging::thumbnail::jpeg_dc::decode_eighth;
+use imaging::jpeg::{Eighth, read_eighth};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Some(image) = decode_eighth(data, 1 << 24, |_, _| true) {
+    if let Eighth::Image(image) = read_eighth(data, 1 << 24, true) {
         let frame = JpegFrame::read(data).expect("a frame the decoder read");
         assert_eq!(
             (image.width(), image.height()),

@@ -7,7 +7,7 @@
 //! pixel. The figures behind the per-format factors are in docs/design-decisions.md
 //! ("Decode budgets"); `tests/peak.rs` checks them against the allocator.
 
-use crate::jpeg_segments::{Segment, frame_header, is_frame, segments};
+use crate::jpeg::segments::{Segment, frame_header, is_frame, segments};
 
 /// Why a decode was refused before it began: what it would have cost, against what it may.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -62,7 +62,7 @@ fn near(pixel: [u8; 3], expected: [u8; 3]) -> bool {
 async fn every_orientation_comes_out_upright() {
     let app = spawn_app().await;
     // 400×240 is decoded at 1/2 for 128 px (jpeg-decoder); 1200×720 at 1/8 from its DC
-    // coefficients (`thumbnail::jpeg_dc`).
+    // coefficients (`imaging::jpeg`).
     for (width, height) in [(400, 240), (1200, 720)] {
         let stored = encode(
             DynamicImage::ImageRgb8(quadrants(width, height)),

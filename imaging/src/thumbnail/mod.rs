@@ -8,7 +8,6 @@
 //! Each path first reads the header and asks the `Budget` whether the decode it is about to
 //! run fits; what does not is refused before its buffers exist (`ThumbnailError::OverBudget`).
 
-pub mod jpeg_dc;
 pub mod png_rows;
 mod shrink;
 
@@ -20,6 +19,7 @@ use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Limits, RgbImage}
 
 use crate::budget::{Budget, JpegFrame, MAX_JPEG_SCANS, OverBudget};
 use crate::dimensions;
+use crate::jpeg;
 use crate::media::MediaType;
 
 /// The sizes offered: a fixed list, so nobody can fill the bucket with variants.
@@ -194,7 +194,7 @@ fn refusal(error: image::ImageError) -> ThumbnailError {
 const JPEG_DECODER_MAX_SIDE: u32 = 65528;
 
 /// A JPEG, by the cheapest of three decoders that can make its thumbnail:
-/// - the DC decoder (`jpeg_dc`), for the baseline files it reads when 1/8 is enough;
+/// - the DC decoder (`jpeg`), for the baseline files it reads when 1/8 is enough;
 /// - `jpeg-decoder` at 1/4, 1/2 or whole, for those files when 1/8 is too small: only after
 ///   the DC decoder has read their scan to its last block, because `jpeg-decoder` reads past
 ///   the end of a scan as zeros and walks every block the header claims, however short the
@@ -224,14 +224,14 @@ fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage,
         .unwrap_or(8);
     let held = bytes.len() as u64 + result_bytes((fit_width, fit_height));
     budget.allows(held + frame.decode_bytes(1), frame.pixels())?;
-    match jpeg_dc::read_eighth(bytes, budget.pixels, scale == 1) {
-        jpeg_dc::Eighth::Image(image) => return Ok(image),
-        jpeg_dc::Eighth::Broken => return Err(ThumbnailError::Undecodable),
-        jpeg_dc::Eighth::NotRead => {
+    match jpeg::read_eighth(bytes, budget.pixels, scale == 1) {
+        jpeg::Eighth::Image(image) => return Ok(image),
+        jpeg::Eighth::Broken => return Err(ThumbnailError::Undecodable),
+        jpeg::Eighth::NotRead => {
             budget.allows(held + frame.decode_bytes(8), frame.pixels())?;
             return decode(bytes, ImageFormat::Jpeg, size, budget);
         }
-        jpeg_dc::Eighth::Whole => {}
+        jpeg::Eighth::Whole => {}
     }
     // jpeg-decoder 0.3.2 counts pixel rows in u16 (`(mcu_y + 1) * 8`), which overflows past
     // 65528: a panic in a build with overflow checks, a wrong answer without. `image`'s
