@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use image_api::domain::{ImageRecord, NewImage};
-use image_api::{AppState, Config, app};
+use image_api::{Application, Config};
 use tower::ServiceExt;
 
 #[path = "shared/bench_support.rs"]
@@ -43,7 +43,8 @@ impl Samples {
     }
 }
 
-async fn steps(state: &AppState, kind: &str, image: &[u8]) -> BTreeMap<&'static str, u64> {
+async fn steps(application: &Application, kind: &str, image: &[u8]) -> BTreeMap<&'static str, u64> {
+    let state = application.state();
     let config = &state.config;
     let body = match kind {
         "json" => serde_json::to_vec(&serde_json::json!({
@@ -53,7 +54,7 @@ async fn steps(state: &AppState, kind: &str, image: &[u8]) -> BTreeMap<&'static 
         .unwrap(),
         _ => image.to_vec(),
     };
-    let router = app(state.clone());
+    let router = application.router();
     let mut samples = Samples::default();
     for _ in 0..ROUNDS {
         let body = Bytes::from(body.clone());
@@ -116,13 +117,16 @@ async fn steps(state: &AppState, kind: &str, image: &[u8]) -> BTreeMap<&'static 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let config = Config::from_env().expect("the bench's environment");
-    let state = AppState::connect(config).await.unwrap();
+    let application = Application::build(config).await.unwrap();
     let mut results = BTreeMap::new();
     for (kind, len) in [("json", 64 * 1024), ("raw", 64 * 1024)] {
         let image = png(len);
         // A first request resolves credentials and opens connections: not a step's cost.
-        steps(&state, kind, &image).await;
-        results.insert(format!("{kind} 64KiB"), steps(&state, kind, &image).await);
+        steps(&application, kind, &image).await;
+        results.insert(
+            format!("{kind} 64KiB"),
+            steps(&application, kind, &image).await,
+        );
     }
     println!("{}", serde_json::to_string(&results).unwrap());
 }

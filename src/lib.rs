@@ -3,18 +3,19 @@
 
 pub mod auth;
 pub mod bodies;
+pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod lambda_env;
-pub mod lambda_event;
+pub mod http_server;
+pub mod lambda;
 pub mod openapi;
 mod pipeline;
 pub mod query_string;
 pub mod reconcile;
 mod routes;
 pub mod sdk;
-pub mod server;
+pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
@@ -26,6 +27,7 @@ pub use imaging::{budget, dimensions, media, thumbnail};
 
 pub use config::Config;
 pub use error::ApiError;
+pub use startup::Application;
 pub use state::AppState;
 
 /// The image routes and the API description, their 404 and 405 answers, inside the request

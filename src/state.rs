@@ -2,7 +2,6 @@ use std::sync::Arc;
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::sdk;
 use crate::storage::{BoxError, Catalog, ImageStore, Objects};
 
 /// What every handler shares: the storage (SDK clients inside) and the settings.
@@ -32,14 +31,5 @@ impl AppState {
             config: Arc::new(config),
             auth: Arc::new(auth),
         })
-    }
-
-    /// Builds real SDK clients. Makes no network call: credentials and endpoints resolve
-    /// lazily, on the first request.
-    pub async fn connect(config: Config) -> Result<Self, BoxError> {
-        let sdk_config = sdk::load(&config).await;
-        let s3 = sdk::s3(&sdk_config, &config);
-        let dynamodb = sdk::dynamodb(&sdk_config);
-        Self::new(config, s3, dynamodb)
     }
 }

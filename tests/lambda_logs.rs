@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use image_api::telemetry::{self, LogFormat};
-use image_api::{AppState, Config, app};
+use image_api::{Application, Config};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -50,7 +50,9 @@ async fn logs_are_json_lines_carrying_the_lambda_request_id() {
         matches!(name, "BUCKET_NAME" | "TABLE_NAME").then(|| "x".to_owned())
     })
     .unwrap();
-    let router = app(AppState::new(config, s3, dynamodb).unwrap());
+    let router = Application::with_clients(config, s3, dynamodb)
+        .unwrap()
+        .router();
 
     let event = json!({
         "version": "2.0",

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-use crate::lambda_env;
+use crate::lambda;
 use crate::telemetry;
 
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,7 +29,7 @@ fn sane_request_id(raw: &[u8]) -> Option<String> {
 /// One span per request, named by its id, and one log line per request with its status and
 /// latency.
 pub async fn layer(request: Request, next: Next) -> Response {
-    let invocation = lambda_env::invocation_id(&request).map(str::to_owned);
+    let invocation = lambda::invocation_id(&request).map(str::to_owned);
     let request_id = request
         .headers()
         .get(&REQUEST_ID_HEADER)

@@ -8,9 +8,8 @@ use aws_sdk_dynamodb::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use image_api::server::{ConnectionLimits, serve};
 use image_api::storage::schema;
-use image_api::{AppState, Config, app};
+use image_api::{AppState, Application, Config};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -110,27 +109,18 @@ pub async fn spawn_app_at(endpoint: &str, extra: &[(&str, &str)]) -> TestApp {
     };
     let s3 = image_api::sdk::s3(&sdk, &config);
     let dynamodb = image_api::sdk::dynamodb(&sdk);
-    let limits = ConnectionLimits {
-        max_connections: config.max_connections,
-        client_timeout: config.client_timeout,
-    };
-    let state = AppState::new(
+    let application = Application::with_clients(
         config.clone(),
         image_api::sdk::s3(&app_sdk, &config),
         image_api::sdk::dynamodb(&app_sdk),
     )
     .unwrap();
-    let router = app(state.clone());
+    let (state, router) = (application.state().clone(), application.router());
 
     // The server the binary runs, with its limits on connections.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(serve(
-        listener,
-        router.clone(),
-        limits,
-        std::future::pending(),
-    ));
+    tokio::spawn(application.serve(listener, std::future::pending()));
 
     TestApp {
         endpoint: endpoint.to_owned(),

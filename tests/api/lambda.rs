@@ -8,7 +8,7 @@ use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use image_api::lambda_event::ApiEvent;
+use image_api::lambda::event::ApiEvent;
 
 use crate::helpers::{TestApp, png, spawn_app};
 

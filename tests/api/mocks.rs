@@ -20,7 +20,7 @@ use axum::body::Body;
 use axum::http::{Request, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use image_api::{AppState, Config, app};
+use image_api::{Application, Config};
 use tower::ServiceExt;
 
 use crate::helpers::png;
@@ -48,7 +48,9 @@ async fn call(
         _ => None,
     })
     .unwrap();
-    let response: Response<Body> = app(AppState::new(config, s3, dynamodb).unwrap())
+    let response: Response<Body> = Application::with_clients(config, s3, dynamodb)
+        .unwrap()
+        .router()
         .oneshot(request)
         .await
         .unwrap();

@@ -1,5 +1,5 @@
 //! The compiled binary in its Lambda mode, as Lambda starts it: events go through the real
-//! runtime loop, the event reader (`lambda_event`) and lambda_http's adapter, from a minimal
+//! runtime loop, the event reader (`lambda::event`) and lambda_http's adapter, from a minimal
 //! Lambda Runtime API; and one thread serves them.
 
 use std::process::Stdio;

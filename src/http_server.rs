@@ -1,7 +1,7 @@
-//! The two ways to serve the router: inside Lambda, or as a plain HTTP server.
+//! The router as a plain HTTP server (outside Lambda): hyper, with limits on connections and
+//! slow clients, and a graceful shutdown.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,22 +10,10 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use lambda_http::LambdaEvent;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::lambda_event::ApiEvent;
 use crate::pipeline::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS};
-
-/// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
-pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
-    let service = tower::ServiceBuilder::new()
-        .map_request(|event: LambdaEvent<ApiEvent>| {
-            LambdaEvent::new(event.payload.0, event.context)
-        })
-        .service(lambda_http::Adapter::from(app));
-    lambda_http::lambda_runtime::run(service).await
-}
 
 /// The longest head hyper reads: several times the longest head within the stated bounds,
 /// and below hyper's read buffer (its default, about 400 KiB), which would otherwise cut a
@@ -42,18 +30,6 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
     /// For the whole request head; the router's body reader applies it to each pause too.
     pub client_timeout: Duration,
-}
-
-/// Serves on `addr` until SIGINT or SIGTERM, then lets in-flight requests finish.
-pub async fn run_http(
-    app: Router,
-    addr: SocketAddr,
-    limits: ConnectionLimits,
-) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    serve(listener, app, limits, shutdown_signal()).await;
-    Ok(())
 }
 
 /// Accepts connections while fewer than `max_connections` are open (past it, new ones wait

@@ -1,8 +1,24 @@
-//! What is particular to Lambda's environment: how to tell the process runs there, the
-//! allocator setting it runs with, and the invocation id a request carries there. Running the
-//! runtime loop is `server::run_lambda`'s job.
+//! Everything particular to Lambda: how to tell the process runs there, the allocator setting
+//! it runs with, the runtime loop (`run`), the event reader (`event`) and the invocation id a
+//! request carries there.
 
+pub mod event;
+
+use axum::Router;
 use axum::extract::Request;
+use lambda_http::LambdaEvent;
+
+use event::ApiEvent;
+
+/// lambda_http's runtime loop and adapter, with the event read by `ApiEvent`.
+pub async fn run(app: Router) -> Result<(), lambda_http::Error> {
+    let service = tower::ServiceBuilder::new()
+        .map_request(|event: LambdaEvent<ApiEvent>| {
+            LambdaEvent::new(event.payload.0, event.context)
+        })
+        .service(lambda_http::Adapter::from(app));
+    lambda_http::lambda_runtime::run(service).await
+}
 
 /// Lambda sets `AWS_LAMBDA_RUNTIME_API` for its runtime interface; nothing else does.
 pub fn in_lambda() -> bool {
