@@ -10,7 +10,7 @@ use std::time::Instant;
 use aws_smithy_checksums::ChecksumAlgorithm;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use image_api::media::MediaType;
+use imaging::media::MediaType;
 
 #[path = "shared/bench_support.rs"]
 mod bench_support;

@@ -1,12 +1,12 @@
-//! `make bench`: the service's own thumbnail code path (`image_api::thumbnail::make`, what
+//! `make bench`: the service's own thumbnail code path (`imaging::thumbnail::make`, what
 //! `GET /images/{id}/thumbnail` runs) on one file, several times; prints one JSON line with
 //! each run's time and the process's peak resident memory, as the peers' scripts do.
 //! Usage: thumbnail FILE SIZE RUNS
 
 use std::time::Instant;
 
-use image_api::media::MediaType;
-use image_api::thumbnail;
+use imaging::media::MediaType;
+use imaging::thumbnail;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::auth::AuthError;
 use crate::domain::InputError;
 use crate::storage::{OnceError, StorageError, UploadError};
-use crate::thumbnail::ThumbnailError;
+use imaging::thumbnail::ThumbnailError;
 
 pub use crate::storage::BoxError;
 

@@ -1,5 +1,7 @@
 //! image-api: an image upload service for AWS Lambda, servable over plain HTTP as well.
-//! `app` builds the one router both entry points serve, so tests exercise exactly that.
+//! `app` builds the one router both entry points serve, so tests exercise exactly that;
+//! `startup::Application` builds it from the configuration. Modules are public where the
+//! tests, the fuzz targets or the binary's sub-commands reach into them.
 
 pub mod auth;
 pub mod bodies;
@@ -7,7 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod error;
-pub mod http_server;
+pub(crate) mod http_server;
 pub mod lambda;
 pub mod openapi;
 mod pipeline;
@@ -16,14 +18,12 @@ pub mod reconcile;
 mod routes;
 pub mod sdk;
 pub mod startup;
-pub mod state;
+pub(crate) mod state;
 pub mod storage;
 pub mod telemetry;
 
 use axum::Router;
 use axum::middleware::from_fn;
-
-pub use imaging::{budget, dimensions, media, thumbnail};
 
 pub use config::Config;
 pub use error::ApiError;

@@ -29,15 +29,15 @@ use crate::routes;
         license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     paths(
-        routes::upload::upload,
-        routes::list::list,
-        routes::get::image,
-        routes::get::content,
-        routes::thumbnail::thumbnail,
-        routes::delete::delete,
-        routes::uploads::create,
-        routes::uploads::complete,
-        routes::uploads::abort,
+        routes::images::upload::upload,
+        routes::images::list::list,
+        routes::images::read::image,
+        routes::images::read::content,
+        routes::thumbnails::thumbnail,
+        routes::images::delete::delete,
+        routes::direct_uploads::create,
+        routes::direct_uploads::complete,
+        routes::direct_uploads::abort,
     ),
     components(schemas(Problem)),
     modifiers(&CommonResponses, &ThumbnailSizes, &SignIn),
@@ -228,7 +228,7 @@ impl Modify for ThumbnailSizes {
                 parameter.schema = Some(RefOr::T(Schema::Object(
                     ObjectBuilder::new()
                         .schema_type(Type::Integer)
-                        .enum_values(Some(crate::thumbnail::SIZES))
+                        .enum_values(Some(imaging::thumbnail::SIZES))
                         .build(),
                 )));
             }

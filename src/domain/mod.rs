@@ -9,12 +9,12 @@ mod idempotency;
 mod json;
 mod listing;
 mod metadata;
+mod new_image;
 mod owner;
 mod page_token;
 mod record;
 mod text;
 mod timestamp;
-mod upload;
 
 pub use direct_upload::{
     CompleteUpload, CompletedPart, CreateUpload, MAX_SINGLE_PUT_BYTES, MIN_PART_BYTES, NewUpload,
@@ -38,8 +38,8 @@ pub(crate) fn excerpt(raw: &str) -> String {
     raw.chars().take(64).collect()
 }
 
-pub use text::NO_CONTROL_CHARACTERS;
 /// Faulted upload bodies, for the tests of every path an upload body takes.
 #[cfg(test)]
-pub(crate) use upload::tests as upload_bodies;
-pub use upload::{NewImage, PIXEL_PNG_BASE64, UploadRequest, inspect, json_body_limit};
+pub(crate) use new_image::tests as upload_bodies;
+pub use new_image::{NewImage, PIXEL_PNG_BASE64, UploadRequest, inspect, json_body_limit};
+pub use text::NO_CONTROL_CHARACTERS;

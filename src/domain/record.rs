@@ -1,8 +1,8 @@
 use serde::{Serialize, Serializer};
 
 use super::{FileName, ImageId, Metadata, Owner, SortKey, Timestamp};
-use crate::dimensions::Dimensions;
-use crate::media::MediaType;
+use imaging::dimensions::Dimensions;
+use imaging::media::MediaType;
 
 /// What the API stores and returns about one image (never its bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

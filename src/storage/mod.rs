@@ -8,10 +8,10 @@
 //! dropped (an HTTP client that goes away cancels its handler).
 
 mod catalog;
+mod direct_upload;
 mod errors;
 mod objects;
 mod once;
-mod uploads;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,13 +23,13 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 pub use catalog::{Adopted, Catalog, Claim, ClaimState, Hold, Page, Stored, schema};
+pub use direct_upload::{Completion, Judge, Ticket, UploadError};
 pub use errors::{BoxError, StorageError};
 pub use objects::{AssembleError, Listing, Objects, PresignedPart};
 pub use once::{KEY_LIFETIME, OnceError};
-pub use uploads::{Completion, Judge, Ticket, UploadError};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery, Owner};
-use crate::media::MediaType;
+use imaging::media::MediaType;
 
 #[derive(Clone)]
 pub struct ImageStore {

@@ -508,7 +508,7 @@ pub async fn seed(app: &TestApp, file_name: &str, created_at: &str) -> String {
         id: ImageId::new(),
         owner: app.owner(),
         file_name: FileName::parse(file_name.to_owned()).unwrap(),
-        content_type: image_api::media::MediaType::Png,
+        content_type: imaging::media::MediaType::Png,
         size: bytes.len() as u64,
         created_at: Timestamp::parse_stored(created_at).expect("stored timestamp format"),
         metadata: Metadata::default(),

@@ -357,9 +357,9 @@ async fn a_repeat_takes_over_from_a_request_that_died() {
         let mut record = ImageRecord::new(
             app.owner(),
             FileName::parse("dead.png".into()).unwrap(),
-            image_api::media::MediaType::Png,
+            imaging::media::MediaType::Png,
             300,
-            image_api::dimensions::Dimensions {
+            imaging::dimensions::Dimensions {
                 width: 1,
                 height: 1,
             },

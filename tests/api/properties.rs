@@ -5,7 +5,7 @@ use image_api::ApiError;
 use image_api::domain::{
     FileName, ImageId, InputError, ListQuery, NewImage, PageToken, RawListQuery, SortKey,
 };
-use image_api::media::MediaType;
+use imaging::media::MediaType;
 use proptest::prelude::*;
 
 /// Domain errors as the client sees them: through the API's one translation.

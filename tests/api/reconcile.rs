@@ -25,7 +25,7 @@ async fn broken_state(app: &TestApp) -> (String, ImageId, ImageId) {
         id: ImageId::new(),
         owner: app.owner(),
         file_name: FileName::parse("ghost.png".into()).unwrap(),
-        content_type: image_api::media::MediaType::Png,
+        content_type: imaging::media::MediaType::Png,
         size: 4,
         created_at: Timestamp::now(),
         metadata: Metadata::default(),

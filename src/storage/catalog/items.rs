@@ -8,7 +8,7 @@ use super::{StorageError, Stored};
 use crate::domain::{
     FileName, ImageId, ImageRecord, Metadata, Owner, PartPlan, PendingUpload, Timestamp,
 };
-use crate::media::MediaType;
+use imaging::media::MediaType;
 use schema::*;
 
 /// Attribute and index names; `setup-localstack.sh` and `template.yaml` create the same.

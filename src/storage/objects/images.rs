@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use super::{KEY_PREFIX, Objects, id_of, key, read_whole};
 use crate::domain::ImageId;
-use crate::media::MediaType;
 use crate::storage::StorageError;
+use imaging::media::MediaType;
 
 /// What `Objects::list` finds.
 #[derive(Debug, Default)]

@@ -19,7 +19,7 @@ pub use presign::PresignedPart;
 
 use super::StorageError;
 use crate::domain::ImageId;
-use crate::media::MediaType;
+use imaging::media::MediaType;
 
 /// Every image's object key starts with this; nothing else of the bucket is ours.
 pub const KEY_PREFIX: &str = "images/";

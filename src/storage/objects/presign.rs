@@ -8,8 +8,8 @@ use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 
 use super::{Objects, PENDING_TAG, key};
 use crate::domain::ImageId;
-use crate::media::MediaType;
 use crate::storage::StorageError;
+use imaging::media::MediaType;
 
 /// A request a client sends straight to S3: presigned for one key, one method and a short
 /// time, with the headers it must carry (they are part of the signature).

@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use super::{Objects, THUMBNAIL_PREFIX, read_whole, thumbnail_key};
 use crate::domain::ImageId;
-use crate::media::MediaType;
 use crate::storage::StorageError;
+use imaging::media::MediaType;
 
 impl Objects {
     /// A kept thumbnail and its type, if one was made and kept.

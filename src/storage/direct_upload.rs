@@ -10,12 +10,12 @@
 use std::time::Duration;
 
 use super::{AssembleError, ImageStore, PresignedPart, StorageError, Stored};
-use crate::dimensions::Dimensions;
 use crate::domain::{
     CompletedPart, ImageId, ImageRecord, InputError, NewUpload, Owner, PartPlan, PendingUpload,
     Timestamp,
 };
-use crate::media::MediaType;
+use imaging::dimensions::Dimensions;
+use imaging::media::MediaType;
 
 /// The caller's judgement of an upload's first bytes (`HEAD_BYTES` of them): its type and
 /// displayed size, or why it is refused.

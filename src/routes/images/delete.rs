@@ -1,9 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::paths;
 use crate::domain::{ImageId, Owner};
 use crate::error::{ApiError, Problem};
+use crate::routes::paths;
 use crate::state::AppState;
 
 /// 204 when a record was removed, 404 when there was none; the object is removed in both

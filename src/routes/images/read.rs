@@ -8,13 +8,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::paths;
 use crate::domain::{ImageId, ImageRecord, Owner};
 use crate::error::{ApiError, Problem};
+use crate::routes::caching::validated;
+use crate::routes::paths;
 use crate::state::AppState;
-
-/// Images never change after upload, so a year of private caching is safe.
-const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
 /// How long a download URL handed out for a large image stays valid.
 pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
@@ -171,35 +169,6 @@ pub async fn content(
     Ok((headers, body).into_response())
 }
 
-/// The headers of bytes that never change under `etag` (a strong validator, a year of
-/// private caching), and whether the client's copy is current (`If-None-Match`).
-pub(super) fn validated(etag: &str, request_headers: &HeaderMap) -> (HeaderMap, bool) {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::ETAG,
-        HeaderValue::from_str(etag).expect("ids and sizes make valid header values"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
-    );
-    // Whose the bytes are depends on who asked: a browser shared by two people signed in in
-    // turn must not answer one with what it kept for the other.
-    headers.insert(header::VARY, HeaderValue::from_static("authorization"));
-    (headers, if_none_match(request_headers, etag))
-}
-
-/// RFC 9110 §13.1.2: weak comparison, `*` matches any current representation.
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-}
-
 /// RFC 8187 `attr-char`: everything else is percent-encoded in `filename*`.
 const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'!')
@@ -244,9 +213,9 @@ mod tests {
         let record = ImageRecord::new(
             crate::domain::Owner::parse("someone").unwrap(),
             crate::domain::FileName::parse("a\"b.png".into()).unwrap(),
-            crate::media::MediaType::Png,
+            imaging::media::MediaType::Png,
             5,
-            crate::dimensions::Dimensions {
+            imaging::dimensions::Dimensions {
                 width: 3,
                 height: 2,
             },
@@ -270,19 +239,5 @@ mod tests {
         );
         let crlf = content_disposition("a\r\nSet-Cookie: x");
         assert!(!crlf.to_str().unwrap().contains('\n'));
-    }
-
-    #[test]
-    fn if_none_match_uses_weak_comparison() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::IF_NONE_MATCH,
-            HeaderValue::from_static("\"other\", W/\"abc\""),
-        );
-        assert!(if_none_match(&headers, "\"abc\""));
-        assert!(!if_none_match(&headers, "\"abd\""));
-        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
-        assert!(if_none_match(&headers, "\"abd\""));
-        assert!(!if_none_match(&HeaderMap::new(), "\"abd\""));
     }
 }

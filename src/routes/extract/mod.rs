@@ -1,3 +1,8 @@
+//! Where requests become domain types: the extractors of the id, the owner and the
+//! idempotency key, and the body reader (`body`).
+
+pub(crate) mod body;
+
 use axum::extract::{FromRequestParts, Path};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
@@ -43,3 +48,6 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Ap
 }
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The `Idempotency-Key` header, as the API document describes it on each `POST` that takes it.
+pub(crate) const IDEMPOTENCY_KEY_DOC: &str = "1 to 255 visible ASCII characters (else `400 invalid_idempotency_key`), bare or in double quotes; a fresh one (a UUID) per new request. The request is done at most once per key for 24 hours (for `POST /uploads`, as long as the upload it plans): a repeat of the same request is answered as the first was, with the same id; the same key with a different request gets `422 idempotency_key_reused`, and one that arrives while the first runs `409 request_in_progress`. A request that fails frees its key, so its repeat runs again.";

@@ -3,10 +3,10 @@ use axum::extract::State;
 use axum::http::Uri;
 use serde::Serialize;
 
-use super::paths;
 use crate::domain::{FileName, ImageRecord, ListQuery, Owner, RawListQuery};
 use crate::error::ApiError;
 use crate::query_string;
+use crate::routes::paths;
 use crate::state::AppState;
 
 /// A page of image records, newest first.

@@ -4,15 +4,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 
-use super::body::read_body;
-use super::extract::idempotency_key;
-use super::paths;
 use crate::domain::{
     FileName, Fingerprint, IdempotencyKey, IdempotentRequest, ImageRecord, NewImage, Owner,
     UploadRequest, json_body_limit,
 };
 use crate::error::{ApiError, Problem};
 use crate::query_string;
+use crate::routes::extract::body::read_body;
+use crate::routes::extract::idempotency_key;
+use crate::routes::paths;
 use crate::state::AppState;
 
 /// `POST /images`: a JSON body with base64 content, or the raw image bytes.
@@ -23,7 +23,7 @@ use crate::state::AppState;
     tag = "images",
     params(("file_name" = inline(Option<FileName>), Query,
         description = "Required for a raw upload (else `400 missing_field`). A JSON upload takes no query parameters (else `400 invalid_query`)"),
-        ("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = IDEMPOTENCY_KEY_DOC)),
+        ("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = crate::routes::extract::IDEMPOTENCY_KEY_DOC)),
     request_body(
         description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type). The bytes must be a PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC/HEIF image (else `415`) of at most `MAX_UPLOAD_BYTES` (else `413`), a limit set by configuration",
         content(
@@ -106,9 +106,6 @@ pub async fn upload(
         Json(record),
     ))
 }
-
-/// The `Idempotency-Key` header, as the API document describes it on each `POST` that takes it.
-pub(super) const IDEMPOTENCY_KEY_DOC: &str = "1 to 255 visible ASCII characters (else `400 invalid_idempotency_key`), bare or in double quotes; a fresh one (a UUID) per new request. The request is done at most once per key for 24 hours (for `POST /uploads`, as long as the upload it plans): a repeat of the same request is answered as the first was, with the same id; the same key with a different request gets `422 idempotency_key_reused`, and one that arrives while the first runs `409 request_in_progress`. A request that fails frees its key, so its repeat runs again.";
 
 /// What makes a repeat of this upload the same upload: its type, its query and its bytes.
 fn same_request(headers: &HeaderMap, uri: &Uri, body: &[u8]) -> Fingerprint {

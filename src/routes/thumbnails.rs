@@ -5,13 +5,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::get::validated;
+use super::caching::validated;
 use super::paths;
 use crate::domain::{ImageId, InputError, Owner};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
 use crate::state::AppState;
-use crate::thumbnail::{self, SIZES};
+use imaging::thumbnail::{self, SIZES};
 
 /// Bumped when the way thumbnails are made changes, so caches holding an older one refetch.
 const VERSION: &str = "t1";

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::body::read_body;
+use super::extract::body::read_body;
 use super::extract::idempotency_key;
 use super::paths;
 use crate::domain::{
@@ -44,7 +44,7 @@ pub struct UploadPlan {
     path = paths::UPLOADS,
     operation_id = "create_upload",
     tag = "uploads",
-    params(("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = super::upload::IDEMPOTENCY_KEY_DOC)),
+    params(("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = super::extract::IDEMPOTENCY_KEY_DOC)),
     request_body(content = CreateUpload, content_type = "application/json"),
     responses(
         (status = 201, description = "Planned: send the parts, then complete", body = UploadPlan,
