@@ -16,7 +16,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{CODES, PROBLEM_JSON, Problem};
+use crate::error::{PROBLEM_JSON, Problem, ProblemType};
 use crate::pipeline::{MAX_HEADER_BYTES, MAX_URI_BYTES};
 use crate::routes;
 
@@ -58,10 +58,17 @@ impl Modify for CommonResponses {
         if let Some(components) = openapi.components.as_mut()
             && let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem")
         {
+            let mut description = String::from(
+                "Stable machine-readable code, never renamed:\n\n| status | code | when |\n|---|---|---|\n",
+            );
+            for kind in ProblemType::ALL {
+                let row = format!("| {} | `{}` | {} |\n", kind.status().as_u16(), kind.code(), kind.when());
+                description.push_str(&row);
+            }
             let codes = ObjectBuilder::new()
                 .schema_type(Type::String)
-                .enum_values(Some(CODES.iter().copied()))
-                .description(Some("Stable machine-readable code"))
+                .enum_values(Some(ProblemType::ALL.iter().map(|kind| kind.code())))
+                .description(Some(description))
                 .build();
             problem
                 .properties

@@ -1,50 +1,49 @@
-//! Query strings, read strictly: each parameter known, given once, and valid UTF-8 once
-//! percent-decoded (a lossy decode would store a name the client never sent).
+//! Query strings, read strictly, then by serde: each parameter valid UTF-8 once
+//! percent-decoded (a lossy decode would store a name the client never sent), given once, and
+//! one the target type knows (it is `deny_unknown_fields`).
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use percent_encoding::percent_decode;
+use serde::de::DeserializeOwned;
 
 use crate::domain::InputError;
 use crate::domain::excerpt;
 
-/// The parameters of `query` (`None`: no query string), each one of `allowed`.
-pub fn parameters(
-    query: Option<&str>,
-    allowed: &[&'static str],
-) -> Result<BTreeMap<&'static str, String>, InputError> {
-    let mut found = BTreeMap::new();
-    for pair in query.unwrap_or_default().split('&') {
-        if pair.is_empty() {
-            continue;
-        }
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = decode(key, "a parameter name")?;
-        let Some(&name) = allowed.iter().find(|&&name| name == key) else {
-            if allowed.is_empty() {
-                return Err(InputError::InvalidQuery(format!(
-                    "unknown query parameter `{}`; this request takes none",
-                    excerpt(&key)
-                )));
-            }
+/// Longer than any parameter name a route takes, so never one; refused without echoing it whole.
+const LONGEST_NAME: usize = 64;
+
+/// `query` (`None`: no query string) as a `T`.
+pub fn parse<T: DeserializeOwned>(query: Option<&str>) -> Result<T, InputError> {
+    let query = query.unwrap_or_default();
+    let mut names = BTreeSet::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(name, "a parameter name")?;
+        if name.len() > LONGEST_NAME {
             return Err(InputError::InvalidQuery(format!(
-                "unknown query parameter `{}`; expected {}",
-                excerpt(&key),
-                allowed
-                    .iter()
-                    .map(|name| format!("`{name}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "unknown query parameter `{}`",
+                excerpt(&name)
             )));
-        };
-        let value = decode(value, name)?;
-        if found.insert(name, value).is_some() {
+        }
+        decode(value, &format!("`{name}`"))?;
+        if names.contains(&name) {
             return Err(InputError::InvalidQuery(format!(
                 "the query parameter `{name}` is given more than once"
             )));
         }
+        names.insert(name);
     }
-    Ok(found)
+    let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(pairs).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        InputError::InvalidQuery(if path == "." {
+            format!("{inner}")
+        } else {
+            format!("`{path}`: {inner}")
+        })
+    })
 }
 
 /// Form encoding: `+` is a space, `%XX` a byte; the bytes must be UTF-8.
@@ -62,41 +61,65 @@ fn decode(raw: &str, what: &str) -> Result<String, InputError> {
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+
     use super::*;
 
-    const ALLOWED: &[&str] = &["file_name", "limit"];
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Query {
+        file_name: Option<String>,
+        limit: Option<u8>,
+    }
 
-    #[test]
-    fn decodes_known_parameters() {
-        let found = parameters(Some("file_name=caf%C3%A9+1.png&&limit=5&"), ALLOWED).unwrap();
-        assert_eq!(found["file_name"], "café 1.png");
-        assert_eq!(found["limit"], "5");
-        assert!(parameters(None, ALLOWED).unwrap().is_empty());
-        assert_eq!(parameters(Some("limit"), ALLOWED).unwrap()["limit"], "");
-        // An encoded `&` or `=` is data, not syntax.
-        assert_eq!(
-            parameters(Some("file_name=a%26b%3Dc"), ALLOWED).unwrap()["file_name"],
-            "a&b=c"
-        );
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoParameters {}
+
+    fn query(text: &str) -> Result<Query, InputError> {
+        parse(Some(text))
     }
 
     #[test]
-    fn refuses_unknown_repeated_and_non_utf8_parameters() {
-        for query in [
-            "file_name=a%ff.png",
-            "file_name=%C3",
-            "fi%ffle=a",
-            "other=1",
-            "file_name=a&file_name=b",
-            "limit=1&limit=1",
+    fn decodes_known_parameters() {
+        let found = query("file_name=caf%C3%A9+1.png&&limit=5&").unwrap();
+        assert_eq!(found.file_name.as_deref(), Some("café 1.png"));
+        assert_eq!(found.limit, Some(5));
+        assert_eq!(parse::<Query>(None).unwrap(), query("").unwrap());
+        assert_eq!(query("file_name").unwrap().file_name.as_deref(), Some(""));
+        // An encoded `&` or `=` is data, not syntax.
+        assert_eq!(query("file_name=a%26b%3Dc").unwrap().file_name.as_deref(), Some("a&b=c"));
+        assert!(parse::<NoParameters>(Some("&")).is_ok());
+    }
+
+    #[test]
+    fn refuses_unknown_repeated_mistyped_and_non_utf8_parameters() {
+        for (text, says) in [
+            ("file_name=a%ff.png", "UTF-8"),
+            ("file_name=%C3", "UTF-8"),
+            ("fi%ffle=a", "UTF-8"),
+            ("other=1", "other"),
+            ("file_name=a&file_name=b", "more than once"),
+            ("limit=1&limit=1", "more than once"),
+            ("limit=1&li%6dit=1", "more than once"),
+            ("limit=many", "`limit`"),
+            ("limit=300", "`limit`"),
         ] {
-            assert!(
-                matches!(
-                    parameters(Some(query), ALLOWED),
-                    Err(InputError::InvalidQuery(_))
-                ),
-                "{query}"
-            );
+            match query(text) {
+                Err(InputError::InvalidQuery(detail)) => {
+                    assert!(detail.contains(says), "{text}: {detail}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
         }
+        let long = format!("{}=1", "n".repeat(5000));
+        let Err(InputError::InvalidQuery(detail)) = query(&long) else {
+            panic!("a long name is refused")
+        };
+        assert!(detail.len() < 200, "{detail}");
+        assert!(matches!(
+            parse::<NoParameters>(Some("file_name=a")),
+            Err(InputError::InvalidQuery(_))
+        ));
     }
 }

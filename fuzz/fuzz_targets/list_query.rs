@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(token) = PageToken::decode(text) {
         assert_eq!(PageToken::decode(&token.encode()).unwrap(), token);
     }
-    let Ok(found) = query_string::parameters(Some(text), RawListQuery::PARAMETERS) else { return };
-    if let Err(error) = ListQuery::parse(RawListQuery::from_parameters(found), Owner::parse("fuzz").unwrap()).map_err(image_api::ApiError::from) {
+    let Ok(raw) = query_string::parse::<RawListQuery>(Some(text)) else { return };
+    if let Err(error) = ListQuery::parse(raw, Owner::parse("fuzz").unwrap()).map_err(image_api::ApiError::from) {
         assert!(matches!(error.code(), "invalid_query" | "invalid_token"), "{}", error.code());
     }
 });

@@ -1,5 +1,3 @@
-use std::collections::BTreeMap;
-
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -12,7 +10,8 @@ pub const DEFAULT_PAGE_SIZE: usize = 50;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// The parameters of `GET /images`, exactly as sent.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawListQuery {
     pub file_name: Option<String>,
     pub created_after: Option<String>,
@@ -32,27 +31,6 @@ pub struct ListQuery {
     pub range: Option<(Timestamp, Timestamp)>,
     pub limit: usize,
     pub start_after: Option<PageToken>,
-}
-
-impl RawListQuery {
-    pub const PARAMETERS: &[&str] = &[
-        "file_name",
-        "created_after",
-        "created_before",
-        "limit",
-        "next_token",
-    ];
-
-    /// From the parameters named in `PARAMETERS`.
-    pub fn from_parameters(mut found: BTreeMap<&'static str, String>) -> Self {
-        Self {
-            file_name: found.remove("file_name"),
-            created_after: found.remove("created_after"),
-            created_before: found.remove("created_before"),
-            limit: found.remove("limit"),
-            next_token: found.remove("next_token"),
-        }
-    }
 }
 
 impl ListQuery {

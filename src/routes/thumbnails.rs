@@ -1,20 +1,26 @@
 //! `GET /images/{id}/thumbnail?size=N`: made on the first request, kept in S3 for the next.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::caching::validated;
+use super::extract::{OwnImage, StrictQuery, missing_object};
 use super::paths;
 use crate::domain::{ImageId, InputError, Owner};
 use crate::error::{ApiError, Problem};
-use crate::query_string;
 use crate::state::AppState;
 use imaging::thumbnail::{self, SIZES};
 
 /// Bumped when the way thumbnails are made changes, so caches holding an older one refetch.
 const VERSION: &str = "t1";
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThumbnailQuery {
+    size: u32,
+}
 
 #[utoipa::path(
     get,
@@ -40,24 +46,21 @@ const VERSION: &str = "t1";
         (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), bytes that do not decode (`unreadable_image`), or an image whose decode would pass the memory or pixel budget (`decode_budget_exceeded`)", body = Problem),
     )
 )]
+// The order of the extractors is the order of the refusals: a caller without a valid token
+// (401) learns nothing of the query's rules (400), and a bad query is refused before the
+// record is looked up (404).
 pub async fn thumbnail(
     State(state): State<AppState>,
-    owner: Owner,
-    id: ImageId,
-    uri: Uri,
+    _caller: Owner,
+    _id: ImageId,
+    StrictQuery(ThumbnailQuery { size }): StrictQuery<ThumbnailQuery>,
+    OwnImage(record): OwnImage,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let mut found = query_string::parameters(uri.query(), &["size"])?;
-    let size = found
-        .remove("size")
-        .and_then(|size| size.parse::<u32>().ok())
-        .filter(|size| SIZES.contains(size))
-        .ok_or_else(|| InputError::InvalidQuery(format!("`size` must be one of {SIZES:?}")))?;
-    let record = state
-        .store
-        .record(&owner, id)
-        .await?
-        .ok_or_else(ApiError::not_found_image)?;
+    if !SIZES.contains(&size) {
+        return Err(InputError::InvalidQuery(format!("`size` must be one of {SIZES:?}")).into());
+    }
+    let id = record.id;
 
     let (mut headers, current) = validated(&format!("\"{id}-{size}-{VERSION}\""), &request_headers);
     if current {
@@ -68,8 +71,7 @@ pub async fn thumbnail(
         Some(stored) => stored,
         None => {
             let Some(original) = state.store.read(id).await? else {
-                tracing::warn!(%id, "record without object");
-                return Err(ApiError::not_found_image());
+                return Err(missing_object(id));
             };
             let (media, budget) = (record.content_type, state.config.decode_budget);
             // Decoding is CPU work: off the threads that serve other requests.

@@ -181,6 +181,9 @@ async fn every_missing_forged_or_wrong_token_gets_401() {
         ("DELETE", format!("/images/{id}")),
         ("GET", format!("/images/{id}/content")),
         ("GET", format!("/images/{id}/thumbnail?size=64")),
+        // Who the caller is comes first: a bad query is not judged for a stranger.
+        ("GET", format!("/images/{id}/thumbnail?size=7")),
+        ("GET", "/images?limit=0".to_owned()),
         ("POST", "/uploads".to_owned()),
         ("DELETE", format!("/uploads/{id}")),
         ("POST", format!("/uploads/{id}/complete")),

@@ -275,6 +275,13 @@ async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
         assert_problem(response, 400, "invalid_query").await;
     }
     let unknown = uuid::Uuid::new_v4();
+    // The query is judged before the record is looked up.
+    assert_problem(
+        app.get(&format!("/images/{unknown}/thumbnail?size=7")).await,
+        400,
+        "invalid_query",
+    )
+    .await;
     assert_problem(
         app.get(&format!("/images/{unknown}/thumbnail?size=64"))
             .await,

@@ -1,7 +1,13 @@
-//! Where requests become domain types: the extractors of the id, the owner and the
-//! idempotency key, and the body reader (`body`).
+//! Where requests become domain types: the extractors of the id, the owner, the caller's own
+//! image (`own_image`), the query (`query`) and the idempotency key, and the body reader
+//! (`body`).
 
 pub(crate) mod body;
+mod own_image;
+mod query;
+
+pub use own_image::{OwnImage, missing_object};
+pub use query::StrictQuery;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::HeaderMap;
@@ -23,7 +29,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ImageId {
     }
 }
 
-/// Handlers take the `Owner` they act for: who the caller is, decided once, here.
+/// Handlers take the `Owner` they act for: who the caller is, decided once, here, and kept
+/// with the request so that extractors after the first (`OwnImage`) do not verify it again.
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
@@ -31,7 +38,12 @@ impl FromRequestParts<AppState> for Owner {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(state.auth.owner(&parts.headers).await?)
+        if let Some(owner) = parts.extensions.get::<Owner>() {
+            return Ok(owner.clone());
+        }
+        let owner = state.auth.owner(&parts.headers).await?;
+        parts.extensions.insert(owner.clone());
+        Ok(owner)
     }
 }
 

@@ -1,11 +1,10 @@
 use axum::Json;
 use axum::extract::State;
-use axum::http::Uri;
 use serde::Serialize;
 
 use crate::domain::{FileName, ImageRecord, ListQuery, Owner, RawListQuery};
 use crate::error::ApiError;
-use crate::query_string;
+use crate::routes::extract::StrictQuery;
 use crate::routes::paths;
 use crate::state::AppState;
 
@@ -38,10 +37,9 @@ pub struct ListResponse {
 pub async fn list(
     State(state): State<AppState>,
     owner: Owner,
-    uri: Uri,
+    StrictQuery(raw): StrictQuery<RawListQuery>,
 ) -> Result<Json<ListResponse>, ApiError> {
-    let found = query_string::parameters(uri.query(), RawListQuery::PARAMETERS)?;
-    let query = ListQuery::parse(RawListQuery::from_parameters(found), owner)?;
+    let query = ListQuery::parse(raw, owner)?;
     let page = state.store.list(&query).await?;
     Ok(Json(ListResponse {
         items: page.items,

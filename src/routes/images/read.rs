@@ -8,9 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::domain::{ImageId, ImageRecord, Owner};
+use crate::domain::ImageRecord;
 use crate::error::{ApiError, Problem};
 use crate::routes::caching::validated;
+use crate::routes::extract::{OwnImage, missing_object};
 use crate::routes::paths;
 use crate::state::AppState;
 
@@ -32,14 +33,8 @@ pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
 )]
 pub async fn image(
     State(state): State<AppState>,
-    owner: Owner,
-    id: ImageId,
+    OwnImage(record): OwnImage,
 ) -> Result<Response, ApiError> {
-    let record = state
-        .store
-        .record(&owner, id)
-        .await?
-        .ok_or_else(ApiError::not_found_image)?;
     if !inline(&state, &record) {
         let content_url = download_url(&state, &record).await?;
         return Ok(axum::Json(crate::bodies::ImageWithContentUrl {
@@ -48,9 +43,8 @@ pub async fn image(
         })
         .into_response());
     }
-    let Some(bytes) = state.store.read(id).await? else {
-        tracing::warn!(%id, "record without object");
-        return Err(ApiError::not_found_image());
+    let Some(bytes) = state.store.read(record.id).await? else {
+        return Err(missing_object(record.id));
     };
     let body = record_with_content(&record, &bytes)?;
     Ok((
@@ -124,15 +118,9 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
 )]
 pub async fn content(
     State(state): State<AppState>,
-    owner: Owner,
-    id: ImageId,
+    OwnImage(record): OwnImage,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let record = state
-        .store
-        .record(&owner, id)
-        .await?
-        .ok_or_else(ApiError::not_found_image)?;
     // The bytes behind an id never change, so the id itself is a strong validator and a
     // revalidation is answered without touching S3.
     let (mut headers, current) = validated(&format!("\"{}\"", record.id), &request_headers);
@@ -149,9 +137,8 @@ pub async fn content(
         return Ok((StatusCode::TEMPORARY_REDIRECT, headers).into_response());
     }
 
-    let Some(stream) = state.store.stream(id).await? else {
-        tracing::warn!(%id, "record without object");
-        return Err(ApiError::not_found_image());
+    let Some(stream) = state.store.stream(record.id).await? else {
+        return Err(missing_object(record.id));
     };
     headers.insert(
         header::CONTENT_TYPE,

@@ -15,6 +15,18 @@ use crate::routes::extract::idempotency_key;
 use crate::routes::paths;
 use crate::state::AppState;
 
+/// A JSON upload names its file in the body, so it takes no query parameter at all.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParameters {}
+
+/// A raw upload's name, the one thing its body cannot carry.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUploadQuery {
+    file_name: Option<String>,
+}
+
 /// `POST /images`: a JSON body with base64 content, or the raw image bytes.
 #[utoipa::path(
     post,
@@ -57,18 +69,18 @@ pub async fn upload(
     let max = state.config.max_upload_bytes;
     let pause = state.config.client_timeout;
     let (image, fingerprint) = if is_json(&headers) {
-        query_string::parameters(uri.query(), &[])?;
+        query_string::parse::<NoParameters>(uri.query())?;
         let bytes = read_body(body, &headers, json_body_limit(max), max, pause).await?;
         let fingerprint = key.is_some().then(|| same_request(&headers, &uri, &bytes));
         let image = NewImage::from_json(&bytes, max, state.config.max_pixels)?;
         (image, fingerprint)
     } else {
-        let mut found = query_string::parameters(uri.query(), &["file_name"])?;
+        let query = query_string::parse::<RawUploadQuery>(uri.query())?;
         let bytes = read_body(body, &headers, max, max, pause).await?;
         let fingerprint = key.is_some().then(|| same_request(&headers, &uri, &bytes));
         let image = NewImage::from_raw(
             bytes,
-            found.remove("file_name"),
+            query.file_name,
             max,
             state.config.max_pixels,
         )?;

@@ -11,6 +11,9 @@ use crate::domain::InputError;
 use crate::storage::{OnceError, StorageError, UploadError};
 use imaging::thumbnail::ThumbnailError;
 
+mod problems;
+pub use problems::ProblemType;
+
 pub use crate::storage::BoxError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -63,112 +66,51 @@ pub enum ApiError {
     Internal(#[source] BoxError),
 }
 
-/// Every `code` a problem document can carry, for the API description.
-pub const CODES: &[&str] = &[
-    "invalid_json",
-    "missing_field",
-    "invalid_field",
-    "invalid_base64",
-    "empty_content",
-    "payload_too_large",
-    "unsupported_media_type",
-    "invalid_query",
-    "invalid_token",
-    "invalid_id",
-    "too_many_pixels",
-    "unreadable_image",
-    "invalid_idempotency_key",
-    "unauthorized",
-    "not_found",
-    "unreadable_body",
-    "request_timeout",
-    "headers_too_large",
-    "uri_too_long",
-    "method_not_allowed",
-    "upload_incomplete",
-    "upload_completed",
-    "idempotency_key_reused",
-    "request_in_progress",
-    "thumbnail_unsupported",
-    "decode_budget_exceeded",
-    "upstream_unavailable",
-    "internal",
-];
-
 impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        use InputError::*;
+    /// Which row of the problem table this error is answered with.
+    pub fn problem_type(&self) -> ProblemType {
+        use InputError as I;
+        use ProblemType as P;
         match self {
-            Self::Input(
-                InvalidJson(_)
-                | MissingField(_)
-                | InvalidField(_)
-                | InvalidBase64(_)
-                | EmptyContent
-                | InvalidQuery(_)
-                | InvalidToken(_)
-                | InvalidId(_)
-                | InvalidIdempotencyKey,
-            )
-            | Self::UnreadableBody => StatusCode::BAD_REQUEST,
-            Self::Input(PayloadTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Input(UnsupportedMediaType) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Input(TooManyPixels { .. } | UnreadableImage) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Self::HeadersTooLarge { .. } | Self::TooManyHeaders { .. } => {
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
-            }
-            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::UploadIncomplete(_) | Self::UploadCompleted | Self::RequestInProgress => {
-                StatusCode::CONFLICT
-            }
-            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::ThumbnailUnsupported(_) | Self::DecodeBudgetExceeded(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Input(input) => match input {
+                I::InvalidJson(_) => P::InvalidJson,
+                I::MissingField(_) => P::MissingField,
+                I::InvalidField(_) => P::InvalidField,
+                I::InvalidBase64(_) => P::InvalidBase64,
+                I::EmptyContent => P::EmptyContent,
+                I::PayloadTooLarge { .. } => P::PayloadTooLarge,
+                I::UnsupportedMediaType => P::UnsupportedMediaType,
+                I::InvalidQuery(_) => P::InvalidQuery,
+                I::InvalidToken(_) => P::InvalidToken,
+                I::InvalidId(_) => P::InvalidId,
+                I::TooManyPixels { .. } => P::TooManyPixels,
+                I::UnreadableImage => P::UnreadableImage,
+                I::InvalidIdempotencyKey => P::InvalidIdempotencyKey,
+            },
+            Self::Unauthorized(_) => P::Unauthorized,
+            Self::NotFound(_) => P::NotFound,
+            Self::UnreadableBody => P::UnreadableBody,
+            Self::BodyTimeout { .. } => P::RequestTimeout,
+            Self::HeadersTooLarge { .. } | Self::TooManyHeaders { .. } => P::HeadersTooLarge,
+            Self::UriTooLong { .. } => P::UriTooLong,
+            Self::MethodNotAllowed(_) => P::MethodNotAllowed,
+            Self::UploadIncomplete(_) => P::UploadIncomplete,
+            Self::UploadCompleted => P::UploadCompleted,
+            Self::IdempotencyKeyReused => P::IdempotencyKeyReused,
+            Self::RequestInProgress => P::RequestInProgress,
+            Self::ThumbnailUnsupported(_) => P::ThumbnailUnsupported,
+            Self::DecodeBudgetExceeded(_) => P::DecodeBudgetExceeded,
+            Self::Unavailable(_) => P::UpstreamUnavailable,
+            Self::Internal(_) => P::Internal,
         }
     }
 
-    /// Stable machine-readable code; documented in the README, never renamed.
+    pub fn status(&self) -> StatusCode {
+        self.problem_type().status()
+    }
+
     pub fn code(&self) -> &'static str {
-        use InputError::*;
-        match self {
-            Self::Input(input) => match input {
-                InvalidJson(_) => "invalid_json",
-                MissingField(_) => "missing_field",
-                InvalidField(_) => "invalid_field",
-                InvalidBase64(_) => "invalid_base64",
-                EmptyContent => "empty_content",
-                PayloadTooLarge { .. } => "payload_too_large",
-                UnsupportedMediaType => "unsupported_media_type",
-                InvalidQuery(_) => "invalid_query",
-                InvalidToken(_) => "invalid_token",
-                InvalidId(_) => "invalid_id",
-                TooManyPixels { .. } => "too_many_pixels",
-                UnreadableImage => "unreadable_image",
-                InvalidIdempotencyKey => "invalid_idempotency_key",
-            },
-            Self::Unauthorized(_) => "unauthorized",
-            Self::NotFound(_) => "not_found",
-            Self::UnreadableBody => "unreadable_body",
-            Self::BodyTimeout { .. } => "request_timeout",
-            Self::HeadersTooLarge { .. } | Self::TooManyHeaders { .. } => "headers_too_large",
-            Self::UriTooLong { .. } => "uri_too_long",
-            Self::MethodNotAllowed(_) => "method_not_allowed",
-            Self::UploadIncomplete(_) => "upload_incomplete",
-            Self::UploadCompleted => "upload_completed",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::RequestInProgress => "request_in_progress",
-            Self::ThumbnailUnsupported(_) => "thumbnail_unsupported",
-            Self::DecodeBudgetExceeded(_) => "decode_budget_exceeded",
-            Self::Unavailable(_) => "upstream_unavailable",
-            Self::Internal(_) => "internal",
-        }
+        self.problem_type().code()
     }
 
     fn detail(&self) -> String {
@@ -249,7 +191,7 @@ pub struct Problem<'a> {
     status: u16,
     /// What exactly was wrong.
     detail: String,
-    /// Stable machine-readable code; see the README for the list.
+    /// Stable machine-readable code: one of the problem table's (`error/problems.rs`).
     #[schema(value_type = String, example = "invalid_base64")]
     code: &'a str,
     /// Quoting it to an operator finds every log line of the failed request.
@@ -259,7 +201,8 @@ pub struct Problem<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
+        let kind = self.problem_type();
+        let status = kind.status();
         match &self {
             Self::Unavailable(source) => {
                 tracing::warn!(error = %chain(source.as_ref()), "dependency unavailable")
@@ -267,14 +210,14 @@ impl IntoResponse for ApiError {
             Self::Internal(source) => {
                 tracing::error!(error = %chain(source.as_ref()), "internal error")
             }
-            _ => tracing::debug!(code = self.code(), "client error"),
+            _ => tracing::debug!(code = kind.code(), "client error"),
         }
         let problem = Problem {
-            kind: format!("urn:image-api:problem:{}", self.code()),
-            title: status.canonical_reason().unwrap_or("Error"),
+            kind: kind.uri(),
+            title: kind.title(),
             status: status.as_u16(),
             detail: self.detail(),
-            code: self.code(),
+            code: kind.code(),
             request_id: crate::telemetry::current_request_id(),
         };
         let body = serde_json::to_vec(&problem).expect("a problem document always serialises");
@@ -306,7 +249,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_is_listed_for_the_api_description() {
+    fn every_problem_type_is_answered_by_some_error() {
         let io = || -> BoxError { "x".into() };
         let input = [
             InputError::InvalidJson(String::new()),
@@ -343,7 +286,11 @@ mod tests {
             ApiError::Unavailable(io()),
             ApiError::Internal(io()),
         ]);
-        let codes: Vec<&str> = all.map(|error| error.code()).collect();
-        assert_eq!(codes, CODES);
+        let mut answered: Vec<&str> = all.map(|error| error.code()).collect();
+        answered.sort();
+        answered.dedup();
+        let mut table: Vec<&str> = ProblemType::ALL.iter().map(|kind| kind.code()).collect();
+        table.sort();
+        assert_eq!(answered, table);
     }
 }
