@@ -5,7 +5,7 @@
 # parsers from real request bodies too (fuzz/requests/).
 #   scripts/fuzz.sh                 the image readers (what `make test` runs briefly)
 #   scripts/fuzz.sh all             those and the service's parsers (builds the AWS SDK too)
-#   scripts/fuzz.sh jpeg_dc ...     the named targets
+#   scripts/fuzz.sh jpeg_eighth ...     the named targets
 # A crash, a timeout (FUZZ_TIMEOUT seconds for one input) or a run past FUZZ_RSS_MB of memory
 # stops it with the input in fuzz/artifacts/TARGET/; add it to a regression test.
 # cargo-fuzz needs nightly-only compiler flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
-image_targets=(jpeg_dc png_rows thumbnail dimensions sniff)
+image_targets=(jpeg_eighth png_rows thumbnail dimensions sniff)
 service_targets=(upload_body list_query direct_upload_bodies access_token)
 case "${1:-}" in
   "") targets=("${image_targets[@]}") ;;

@@ -62,7 +62,12 @@ impl Modify for CommonResponses {
                 "Stable machine-readable code, never renamed:\n\n| status | code | when |\n|---|---|---|\n",
             );
             for kind in ProblemType::ALL {
-                let row = format!("| {} | `{}` | {} |\n", kind.status().as_u16(), kind.code(), kind.when());
+                let row = format!(
+                    "| {} | `{}` | {} |\n",
+                    kind.status().as_u16(),
+                    kind.code(),
+                    kind.when()
+                );
                 description.push_str(&row);
             }
             let codes = ObjectBuilder::new()

@@ -88,7 +88,10 @@ mod tests {
         assert_eq!(parse::<Query>(None).unwrap(), query("").unwrap());
         assert_eq!(query("file_name").unwrap().file_name.as_deref(), Some(""));
         // An encoded `&` or `=` is data, not syntax.
-        assert_eq!(query("file_name=a%26b%3Dc").unwrap().file_name.as_deref(), Some("a&b=c"));
+        assert_eq!(
+            query("file_name=a%26b%3Dc").unwrap().file_name.as_deref(),
+            Some("a&b=c")
+        );
         assert!(parse::<NoParameters>(Some("&")).is_ok());
     }
 

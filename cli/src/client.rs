@@ -9,6 +9,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use bytes::Bytes;
 use reqwest::{Method, Response, StatusCode, Url};
 
+use crate::records::Problem;
 use crate::sigv4;
 
 /// Attempts per request: the first and three retries, after 0.5, 1 and 2 s.
@@ -262,18 +263,14 @@ pub async fn failure_of(response: Response) -> Failure {
         .map(str::to_owned);
     let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
     let text = response.text().await.unwrap_or_default();
-    let problem: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let detail = problem["detail"]
-        .as_str()
-        .or_else(|| problem["message"].as_str())
-        .map(str::to_owned)
+    let problem: Problem = serde_json::from_str(&text).unwrap_or_default();
+    let detail = problem
+        .detail
+        .or(problem.message)
         .unwrap_or_else(|| format!("the server answered {status}"));
     Failure {
         message: format!("{} ({})", detail, status.as_u16()),
-        request_id: problem["request_id"]
-            .as_str()
-            .map(str::to_owned)
-            .or(header_id),
+        request_id: problem.request_id.or(header_id),
         status: Some(status),
         retryable,
     }

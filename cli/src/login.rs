@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::client::Failure;
+use crate::records::{CognitoAnswer, Tokens};
 
 /// An access token this close to its expiry is renewed before use.
 const RENEW_BEFORE: Duration = Duration::from_secs(120);
@@ -82,7 +83,7 @@ async fn cognito(
     endpoint: &str,
     action: &str,
     body: Value,
-) -> Result<Value, Failure> {
+) -> Result<CognitoAnswer, Failure> {
     let response = http
         .post(format!("{}/", endpoint.trim_end_matches('/')))
         .header("content-type", "application/x-amz-json-1.1")
@@ -95,15 +96,15 @@ async fn cognito(
         .await
         .map_err(|e| Failure::new(format!("cannot reach Cognito at {endpoint}: {e}")))?;
     let status = response.status();
-    let answer: Value = response.json().await.unwrap_or_default();
+    let text = response.text().await.unwrap_or_default();
+    let answer: Option<CognitoAnswer> = serde_json::from_str(&text).ok();
     if !status.is_success() {
-        let why = answer["message"]
-            .as_str()
-            .or(answer["__type"].as_str())
-            .unwrap_or("no reason given");
+        let answer = answer.unwrap_or_default();
+        let why = answer.message.or(answer.kind);
+        let why = why.as_deref().unwrap_or("no reason given");
         return Err(Failure::new(format!("Cognito refused: {why} ({status})")));
     }
-    Ok(answer)
+    answer.ok_or_else(|| Failure::new("an unreadable answer from Cognito"))
 }
 
 /// Signs in with a password and keeps the sign-in for `api`. A first sign-in with a temporary
@@ -125,42 +126,43 @@ pub async fn login(
                "AuthParameters": {"USERNAME": username, "PASSWORD": password}}),
     )
     .await?;
-    if answer["ChallengeName"] == "NEW_PASSWORD_REQUIRED" {
+    if answer.challenge_name.as_deref() == Some("NEW_PASSWORD_REQUIRED") {
         let new_password = new_password()?;
         answer = cognito(
             http,
             cognito_endpoint,
             "RespondToAuthChallenge",
             json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": client_id,
-                   "Session": answer["Session"],
+                   "Session": answer.session,
                    "ChallengeResponses": {"USERNAME": username, "NEW_PASSWORD": new_password}}),
         )
         .await?;
     }
-    if let Some(challenge) = answer["ChallengeName"].as_str() {
+    if let Some(challenge) = answer.challenge_name {
         return Err(Failure::new(format!(
             "Cognito asks for {challenge}, which image-api-cli does not answer (it answers NEW_PASSWORD_REQUIRED only)"
         )));
     }
-    let result = &answer["AuthenticationResult"];
+    let tokens = tokens(answer)?;
     let login = Login {
         cognito_endpoint: cognito_endpoint.trim_end_matches('/').to_owned(),
         client_id: client_id.to_owned(),
         username: username.to_owned(),
-        refresh_token: text(result, "RefreshToken")?,
-        access_token: text(result, "AccessToken")?,
-        expires_at: now() + result["ExpiresIn"].as_u64().unwrap_or(0),
+        refresh_token: tokens
+            .refresh_token
+            .ok_or_else(|| Failure::new("Cognito's answer has no RefreshToken"))?,
+        access_token: tokens.access_token,
+        expires_at: now() + tokens.expires_in,
     };
     let mut logins = read_all()?;
     logins.insert(api.to_owned(), login);
     write_all(&logins)
 }
 
-fn text(result: &Value, name: &str) -> Result<String, Failure> {
-    result[name]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::new(format!("Cognito's answer has no {name}")))
+fn tokens(answer: CognitoAnswer) -> Result<Tokens, Failure> {
+    answer
+        .authentication_result
+        .ok_or_else(|| Failure::new("Cognito's answer has no AuthenticationResult"))
 }
 
 /// Forgets the sign-in for `api`; whether there was one.
@@ -197,9 +199,9 @@ pub async fn access_token(http: &reqwest::Client, api: &str) -> Result<Option<St
             login.username
         ))
     })?;
-    let result = &answer["AuthenticationResult"];
-    login.access_token = text(result, "AccessToken")?;
-    login.expires_at = now() + result["ExpiresIn"].as_u64().unwrap_or(0);
+    let tokens = tokens(answer)?;
+    login.access_token = tokens.access_token;
+    login.expires_at = now() + tokens.expires_in;
     let token = login.access_token.clone();
     write_all(&logins)?;
     Ok(Some(token))

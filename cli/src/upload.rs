@@ -10,32 +10,17 @@ use std::time::Instant;
 use bytes::Bytes;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use reqwest::{Method, StatusCode};
-use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Semaphore;
 
 use crate::client::{Client, Failure, Payload, Repeat, failure_of, retrying};
+use crate::records::{Completion, CreateUpload, Plan, PlannedPart, Record, SentPart};
 
 pub struct Options {
     /// Files sent at the same time.
     pub jobs: usize,
     /// Files up to this size go inline; a `413` sends them the direct way after all.
     pub inline_limit: u64,
-}
-
-#[derive(Deserialize)]
-struct Plan {
-    id: String,
-    part_size: u64,
-    parts: Vec<PlannedPart>,
-}
-
-#[derive(Deserialize)]
-struct PlannedPart {
-    number: u64,
-    method: String,
-    url: String,
-    headers: std::collections::BTreeMap<String, String>,
 }
 
 /// The files under `paths` (folders walked recursively, in name order).
@@ -217,12 +202,12 @@ async fn inline(
         )
         .await;
     // The body goes in one write; its progress is counted when it was accepted.
-    let record: serde_json::Value = response?
+    let record: Record = response?
         .json()
         .await
         .map_err(|e| Failure::new(format!("an unreadable answer: {e}")))?;
     progress.sent(length);
-    id_of(&record)
+    Ok(record.id)
 }
 
 async fn direct(
@@ -232,7 +217,10 @@ async fn direct(
     size: u64,
     progress: &Progress,
 ) -> Result<String, Failure> {
-    let request = serde_json::json!({"file_name": name, "size": size});
+    let request = CreateUpload {
+        file_name: name,
+        size,
+    };
     let payload = Payload {
         bytes: serde_json::to_vec(&request).expect("a JSON value").into(),
         content_type: "application/json",
@@ -255,11 +243,12 @@ async fn direct(
             return Err(failure);
         }
     };
-    let completion = if plan.parts.len() == 1 {
-        serde_json::json!({})
+    let parts = if plan.parts.len() == 1 {
+        Vec::new()
     } else {
-        serde_json::json!({ "parts": parts })
+        parts
     };
+    let completion = Completion { parts };
     let payload = Payload {
         bytes: serde_json::to_vec(&completion)
             .expect("a JSON value")
@@ -267,7 +256,7 @@ async fn direct(
         content_type: "application/json",
         repeat: Some(Repeat::Harmless),
     };
-    let record: serde_json::Value = client
+    let record: Record = client
         .send(
             Method::POST,
             &format!("uploads/{}/complete", plan.id),
@@ -277,7 +266,7 @@ async fn direct(
         .json()
         .await
         .map_err(|e| Failure::new(format!("an unreadable answer: {e}")))?;
-    id_of(&record)
+    Ok(record.id)
 }
 
 /// Each part's bytes to its presigned URL, with exactly its signed headers; retried like API
@@ -287,7 +276,7 @@ async fn send_parts(
     path: &Path,
     plan: &Plan,
     progress: &Progress,
-) -> Result<Vec<serde_json::Value>, Failure> {
+) -> Result<Vec<SentPart>, Failure> {
     let mut file = tokio::fs::File::open(path)
         .await
         .map_err(|e| Failure::new(format!("cannot read it: {e}")))?;
@@ -310,7 +299,10 @@ async fn send_parts(
         let bytes = Bytes::from(bytes);
         let etag = retrying(|| put_part(client, part, bytes.clone())).await?;
         progress.sent(length);
-        parts.push(serde_json::json!({"number": part.number, "etag": etag}));
+        parts.push(SentPart {
+            number: part.number,
+            etag,
+        });
     }
     Ok(parts)
 }
@@ -339,11 +331,4 @@ async fn put_part(client: &Client, part: &PlannedPart, bytes: Bytes) -> Result<S
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned())
-}
-
-fn id_of(record: &serde_json::Value) -> Result<String, Failure> {
-    record["id"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::new("an answer without an image id"))
 }

@@ -109,7 +109,11 @@ mod tests {
         let rows: Vec<(u16, String, String)> = section
             .lines()
             .filter_map(|line| {
-                let cells: Vec<&str> = line.strip_prefix('|')?.strip_suffix('|')?.split(" | ").collect();
+                let cells: Vec<&str> = line
+                    .strip_prefix('|')?
+                    .strip_suffix('|')?
+                    .split(" | ")
+                    .collect();
                 let [status, code, when] = cells.as_slice() else {
                     return None;
                 };
@@ -120,8 +124,17 @@ mod tests {
             .collect();
         let table: Vec<(u16, String, String)> = ProblemType::ALL
             .iter()
-            .map(|kind| (kind.status().as_u16(), kind.code().to_owned(), kind.when().to_owned()))
+            .map(|kind| {
+                (
+                    kind.status().as_u16(),
+                    kind.code().to_owned(),
+                    kind.when().to_owned(),
+                )
+            })
             .collect();
-        assert_eq!(rows, table, "README.md's error table differs from src/error/problems.rs");
+        assert_eq!(
+            rows, table,
+            "README.md's error table differs from src/error/problems.rs"
+        );
     }
 }

@@ -8,12 +8,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::extract::Idempotency;
 use super::extract::body::read_body;
-use super::extract::idempotency_key;
 use super::paths;
 use crate::domain::{
-    CompleteUpload, CreateUpload, Fingerprint, IdempotencyKey, IdempotentRequest, ImageId,
-    ImageRecord, NewUpload, Owner, completed_parts, inspect,
+    CompleteUpload, CreateUpload, Fingerprint, IdempotencyKey, ImageId, ImageRecord, NewUpload,
+    Owner, completed_parts, inspect,
 };
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -59,11 +59,10 @@ pub struct UploadPlan {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    owner: Owner,
+    idempotency: Idempotency,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
     let config = &state.config;
     let body = read_body(
         body,
@@ -75,22 +74,15 @@ pub async fn create(
     .await?;
     let new = NewUpload::from_json(&body, config.max_direct_upload_bytes)?;
     let (part_bytes, ttl) = (config.upload_part_bytes, config.upload_ttl);
-    let ticket = match key {
+    let once = idempotency.once(|| Fingerprint::of(&[b"POST", paths::UPLOADS.as_bytes(), &body]));
+    let store = &state.store;
+    let ticket = match once {
         None => {
-            state
-                .store
-                .begin_upload(owner, new, part_bytes, ttl)
-                .await?
+            let owner = idempotency.owner;
+            store.begin_upload(owner, new, part_bytes, ttl).await?
         }
-        Some(key) => {
-            let fingerprint = Fingerprint::of(&[b"POST", paths::UPLOADS.as_bytes(), &body]);
-            let request = IdempotentRequest {
-                owner,
-                key,
-                fingerprint,
-            };
-            state
-                .store
+        Some(request) => {
+            store
                 .begin_upload_once(request, new, part_bytes, ttl)
                 .await?
         }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::caching::validated;
 use super::extract::{OwnImage, StrictQuery, missing_object};
 use super::paths;
-use crate::domain::{ImageId, InputError, Owner};
+use crate::domain::{ImageId, Owner};
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use imaging::thumbnail::{self, SIZES};
@@ -19,7 +19,24 @@ const VERSION: &str = "t1";
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ThumbnailQuery {
-    size: u32,
+    size: Size,
+}
+
+/// One of the sizes thumbnails are made in, so nobody can fill the bucket with variants.
+#[derive(serde::Deserialize)]
+#[serde(try_from = "u32")]
+struct Size(u32);
+
+impl TryFrom<u32> for Size {
+    type Error = String;
+
+    fn try_from(size: u32) -> Result<Self, String> {
+        if SIZES.contains(&size) {
+            Ok(Self(size))
+        } else {
+            Err(format!("must be one of {SIZES:?}"))
+        }
+    }
 }
 
 #[utoipa::path(
@@ -53,13 +70,10 @@ pub async fn thumbnail(
     State(state): State<AppState>,
     _caller: Owner,
     _id: ImageId,
-    StrictQuery(ThumbnailQuery { size }): StrictQuery<ThumbnailQuery>,
+    StrictQuery(ThumbnailQuery { size: Size(size) }): StrictQuery<ThumbnailQuery>,
     OwnImage(record): OwnImage,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if !SIZES.contains(&size) {
-        return Err(InputError::InvalidQuery(format!("`size` must be one of {SIZES:?}")).into());
-    }
     let id = record.id;
 
     let (mut headers, current) = validated(&format!("\"{id}-{size}-{VERSION}\""), &request_headers);

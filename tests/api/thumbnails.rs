@@ -277,7 +277,8 @@ async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
     let unknown = uuid::Uuid::new_v4();
     // The query is judged before the record is looked up.
     assert_problem(
-        app.get(&format!("/images/{unknown}/thumbnail?size=7")).await,
+        app.get(&format!("/images/{unknown}/thumbnail?size=7"))
+            .await,
         400,
         "invalid_query",
     )

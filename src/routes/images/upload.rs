@@ -5,13 +5,12 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 
 use crate::domain::{
-    FileName, Fingerprint, IdempotencyKey, IdempotentRequest, ImageRecord, NewImage, Owner,
-    UploadRequest, json_body_limit,
+    FileName, Fingerprint, IdempotencyKey, ImageRecord, NewImage, UploadRequest, json_body_limit,
 };
 use crate::error::{ApiError, Problem};
 use crate::query_string;
+use crate::routes::extract::Idempotency;
 use crate::routes::extract::body::read_body;
-use crate::routes::extract::idempotency_key;
 use crate::routes::paths;
 use crate::state::AppState;
 
@@ -60,56 +59,43 @@ struct RawUploadQuery {
 )]
 pub async fn upload(
     State(state): State<AppState>,
-    owner: Owner,
+    idempotency: Idempotency,
     headers: HeaderMap,
     uri: Uri,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let key = idempotency_key(&headers)?;
     let max = state.config.max_upload_bytes;
     let pause = state.config.client_timeout;
-    let (image, fingerprint) = if is_json(&headers) {
+    let (image, once) = if is_json(&headers) {
         query_string::parse::<NoParameters>(uri.query())?;
         let bytes = read_body(body, &headers, json_body_limit(max), max, pause).await?;
-        let fingerprint = key.is_some().then(|| same_request(&headers, &uri, &bytes));
+        let once = idempotency.once(|| same_request(&headers, &uri, &bytes));
         let image = NewImage::from_json(&bytes, max, state.config.max_pixels)?;
-        (image, fingerprint)
+        (image, once)
     } else {
         let query = query_string::parse::<RawUploadQuery>(uri.query())?;
         let bytes = read_body(body, &headers, max, max, pause).await?;
-        let fingerprint = key.is_some().then(|| same_request(&headers, &uri, &bytes));
-        let image = NewImage::from_raw(
-            bytes,
-            query.file_name,
-            max,
-            state.config.max_pixels,
-        )?;
-        (image, fingerprint)
+        let once = idempotency.once(|| same_request(&headers, &uri, &bytes));
+        let image = NewImage::from_raw(bytes, query.file_name, max, state.config.max_pixels)?;
+        (image, once)
     };
 
     let record = ImageRecord::new(
-        owner.clone(),
+        idempotency.owner,
         image.file_name,
         image.media,
         image.content.len(),
         image.dimensions,
         image.metadata,
     );
-    let record = match key.zip(fingerprint) {
+    let record = match once {
         None => {
             state.store.create(&record, image.content).await?;
             record
         }
-        Some((key, fingerprint)) => {
-            let request = IdempotentRequest {
-                owner,
-                key,
-                fingerprint,
-            };
-            state
-                .store
-                .create_once(request, record, image.content)
-                .await?
+        Some(request) => {
+            let content = image.content;
+            state.store.create_once(request, record, content).await?
         }
     };
     Ok((

@@ -1,4 +1,4 @@
-"""Serves bench/seed/handler.py over HTTP for `make bench`: each request becomes an API Gateway
+"""Serves bench/python_design/handler.py over HTTP for `make bench`: each request becomes an API Gateway
 (REST, payload v1) event, as `sam local start-api` would hand it to the function. Standard
 library only. BIND_ADDR is host:port.
 """

@@ -1,4 +1,4 @@
-"""The seed assignment's design, as a reference for `make bench`: one Python Lambda handler on
+"""The Python/boto3 design the service is judged against, as a reference for `make bench`: one Python Lambda handler on
 boto3 that uploads (JSON with base64 content), lists (a filtered Scan), gets and deletes images.
 It is written the way that design is usually written, clients created once at import, and is
 not part of the product: it exists so the benchmark can show image-api beside it, measured
@@ -89,5 +89,5 @@ def lambda_handler(event, context):
             if method == "DELETE":
                 return delete_image(image_id)
         return respond(405 if path.startswith("/images") else 404, {"error": "unsupported route"})
-    except Exception as error:  # the seed answers any dependency failure with a 500
+    except Exception as error:  # this design answers any dependency failure with a 500
         return respond(500, {"error": str(error)})
