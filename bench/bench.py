@@ -125,6 +125,17 @@ def call(conn, method, path, body=None, headers=None):
     return response.status, data
 
 
+def concurrently(worker, count):
+    """Runs `worker` on `count` threads at once; the wall time they took, in seconds."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def upload_json(conn, image):
     body = json.dumps({"file_name": "bench.png", "content": base64.b64encode(image).decode()})
     status, data = call(conn, "POST", "/images", body, {"Content-Type": "application/json"})
@@ -303,13 +314,7 @@ def load(server, name, ops, concurrency=16, seconds=5.0):
                 latencies.extend(mine)
 
         server_cpu, moto_cpu = thread_cpu_ns(server.pid), cpu_seconds(MOTO_PID)
-        started = time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - started
+        wall = concurrently(worker, concurrency)
         latencies.sort()
         results[op_name] = {
             "requests": len(latencies),

@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_DIR = subprocess.run([os.path.join(HERE, "..", "scripts", "target-dir")], check=True, capture_output=True, text=True).stdout.strip()
 os.environ.setdefault("BENCH_BINARY", os.path.join(TARGET_DIR, "debug", "image-api"))
 sys.path.insert(0, os.path.dirname(__file__))
-from bench import MIB, Server, call, setup, status_kib  # noqa: E402
+from bench import MIB, Server, call, concurrently, setup, status_kib  # noqa: E402
 
 REQUESTS = int(os.environ.get("LOAD_REQUESTS", "3000"))
 CONCURRENCY = 32
@@ -99,13 +99,7 @@ def main():
                 with lock:
                     failures.append((op, status))
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = concurrently(worker, CONCURRENCY)
     peak = status_kib(server.pid, "VmHWM")
 
     # Nothing acknowledged is lost; nothing deleted remains.

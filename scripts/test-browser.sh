@@ -12,12 +12,7 @@ export MAX_UPLOAD_BYTES=262144
   "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/gallery.py "$SERVER_URL/" "$screenshots"
 )
 (
-  cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob "carol~")
-  COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
-  COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
-  # Keys and sign-in on the emulator: only COGNITO_ENDPOINT moves them off Cognito.
-  COGNITO_ENDPOINT="$MOTO_ENDPOINT"
-  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS COGNITO_ENDPOINT
+  source "$(dirname "$0")/cognito-on-moto.sh"
   source "$(dirname "$0")/serve-on-moto.sh" browser-cognito
-  "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/sign_in.py "$SERVER_URL/" "$cognito" "$screenshots"
+  "${BROWSER_VENV:-.venv-browser}/bin/python" tests/browser/sign_in.py "$SERVER_URL/" "$COGNITO_USERS" "$screenshots"
 )

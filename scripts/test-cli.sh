@@ -8,13 +8,8 @@ export MAX_UPLOAD_BYTES=262144
 source "$(dirname "$0")/serve-on-moto.sh" cli
 open_url="$SERVER_URL"
 (
-  cognito=$("${VENV:-.venv}/bin/python" scripts/cognito_users.py "$MOTO_ENDPOINT" alice bob "carol~")
-  COGNITO_USER_POOL_ID=$(scripts/json-get pool_id <<<"$cognito")
-  COGNITO_CLIENT_IDS=$(scripts/json-get client_id <<<"$cognito")
-  # Keys and sign-in on the emulator: only COGNITO_ENDPOINT moves them off Cognito.
-  COGNITO_ENDPOINT="$MOTO_ENDPOINT"
-  export COGNITO_USER_POOL_ID COGNITO_CLIENT_IDS COGNITO_ENDPOINT
+  source "$(dirname "$0")/cognito-on-moto.sh"
   source "$(dirname "$0")/serve-on-moto.sh" cli-cognito
-  IMAGE_API_TEST_URL="$open_url" IMAGE_API_TEST_COGNITO_URL="$SERVER_URL" IMAGE_API_TEST_COGNITO="$cognito" \
+  IMAGE_API_TEST_URL="$open_url" IMAGE_API_TEST_COGNITO_URL="$SERVER_URL" IMAGE_API_TEST_COGNITO="$COGNITO_USERS" \
     cargo test --locked -p image-api-cli
 )

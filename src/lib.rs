@@ -15,6 +15,7 @@ pub mod openapi;
 mod pipeline;
 pub mod query_string;
 pub mod reconcile;
+pub mod responses;
 mod routes;
 pub mod sdk;
 pub mod startup;

@@ -10,6 +10,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use bytes::Bytes;
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::{
     ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, ResponseBuilder, Schema, SchemaFormat,
     Type,
@@ -40,7 +41,7 @@ use crate::routes;
         routes::direct_uploads::abort,
     ),
     components(schemas(Problem)),
-    modifiers(&CommonResponses, &ThumbnailSizes, &SignIn),
+    modifiers(&CommonResponses, &Revalidated, &ThumbnailSizes, &SignIn),
     tags(
         (name = "images", description = "Image records and their bytes"),
         (name = "uploads", description = "Direct uploads: the bytes go straight to S3 through presigned requests, for images of any size"),
@@ -124,11 +125,8 @@ impl Modify for CommonResponses {
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
                 .build()
         };
-        for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.post, &mut item.delete]
-                .into_iter()
-                .flatten()
-            {
+        {
+            for operation in operations(openapi) {
                 // Raw bytes are a binary string, not the array of integers utoipa makes of `[u8]`;
                 // an uploaded one is not empty.
                 for (media_type, content) in operation
@@ -187,6 +185,49 @@ impl Modify for CommonResponses {
                             .headers
                             .insert("x-request-id".into(), request_id.clone());
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Every operation of the document.
+fn operations(openapi: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = &mut Operation> {
+    openapi.paths.paths.values_mut().flat_map(|item| {
+        [&mut item.get, &mut item.post, &mut item.delete]
+            .into_iter()
+            .flatten()
+    })
+}
+
+/// The headers `routes::caching` puts on the 200 of every answer a client can revalidate (an
+/// operation that answers 304), described once, from the values it sends.
+struct Revalidated;
+
+impl Modify for Revalidated {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(description))
+                .build()
+        };
+        for operation in operations(openapi) {
+            let responses = &mut operation.responses.responses;
+            if !responses.contains_key("304") {
+                continue;
+            }
+            if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+                let headers = [
+                    ("ETag", "Strong validator: the bytes under it never change"),
+                    ("Cache-Control", routes::caching::CACHE_CONTROL),
+                    (
+                        "Vary",
+                        "authorization: a cache keeps each caller's answer apart",
+                    ),
+                ];
+                for (name, description) in headers {
+                    ok.headers.insert(name.into(), header(description));
                 }
             }
         }

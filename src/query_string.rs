@@ -37,12 +37,25 @@ pub fn parse<T: DeserializeOwned>(query: Option<&str>) -> Result<T, InputError> 
     let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(pairs).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        InputError::InvalidQuery(if path == "." {
-            format!("{inner}")
-        } else {
-            format!("`{path}`: {inner}")
+        let inner = error.into_inner().to_string();
+        InputError::InvalidQuery(match unknown_parameter(&inner) {
+            Some(detail) => detail,
+            None if path == "." => inner,
+            None => format!("`{path}`: {inner}"),
         })
+    })
+}
+
+/// serde's "unknown field" in the words of a query string; its message already names the
+/// parameter, so no path goes before it.
+fn unknown_parameter(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field ")?;
+    Some(match rest.split_once(", there are no fields") {
+        Some((name, _)) => format!("unknown query parameter {name}; this request takes none"),
+        None => format!(
+            "unknown query parameter {}",
+            rest.replacen(", expected", "; expected", 1)
+        ),
     })
 }
 
@@ -120,9 +133,20 @@ mod tests {
             panic!("a long name is refused")
         };
         assert!(detail.len() < 200, "{detail}");
-        assert!(matches!(
-            parse::<NoParameters>(Some("file_name=a")),
-            Err(InputError::InvalidQuery(_))
-        ));
+        let Err(InputError::InvalidQuery(detail)) = parse::<NoParameters>(Some("file_name=a"))
+        else {
+            panic!("a request that takes no parameter refuses one")
+        };
+        assert_eq!(
+            detail,
+            "unknown query parameter `file_name`; this request takes none"
+        );
+        let Err(InputError::InvalidQuery(detail)) = query("size=1") else {
+            panic!("an unknown parameter is refused")
+        };
+        assert_eq!(
+            detail,
+            "unknown query parameter `size`; expected `file_name` or `limit`"
+        );
     }
 }

@@ -133,20 +133,6 @@ impl Client {
         query: &[(&str, &str)],
         payload: Option<&Payload>,
     ) -> Result<Response, Failure> {
-        let repeatable = method != Method::POST || payload.is_some_and(|p| p.repeat.is_some());
-        if !repeatable {
-            return self.attempt(method, path, query, payload).await;
-        }
-        retrying(|| self.attempt(method.clone(), path, query, payload)).await
-    }
-
-    async fn attempt(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        payload: Option<&Payload>,
-    ) -> Result<Response, Failure> {
         let mut url = self
             .base
             .join(path)
@@ -154,6 +140,19 @@ impl Client {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
+        let repeatable = method != Method::POST || payload.is_some_and(|p| p.repeat.is_some());
+        if !repeatable {
+            return self.attempt(method, url, payload).await;
+        }
+        retrying(|| self.attempt(method.clone(), url.clone(), payload)).await
+    }
+
+    async fn attempt(
+        &self,
+        method: Method,
+        url: Url,
+        payload: Option<&Payload>,
+    ) -> Result<Response, Failure> {
         let mut request = self.http.request(method, url);
         if let Some(payload) = payload {
             request = request

@@ -4,36 +4,28 @@
 //! Against a stand-in API (records with hostile names, content as a redirect) and a stand-in S3
 //! that records the headers it was sent.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
+mod support;
+use support::stand_in;
+
 const BYTES: &str = "not-really-a-png";
 
-/// The stand-in S3: answers every GET with `BYTES`, keeping each request's header lines.
+/// The stand-in S3: answers every GET with `BYTES`, keeping each request's head, lower-cased.
 fn storage() -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let kept = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                kept.lock()
-                    .unwrap()
-                    .push(line.trim_end().to_ascii_lowercase());
-                line.clear();
-            }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BYTES}",
-                BYTES.len()
-            );
-        }
+    let address = stand_in(move |head, stream| {
+        kept.lock()
+            .unwrap()
+            .extend(head.iter().map(|line| line.to_ascii_lowercase()));
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{BYTES}",
+            BYTES.len()
+        );
     });
     (address, seen)
 }
@@ -41,43 +33,29 @@ fn storage() -> (String, Arc<Mutex<Vec<String>>>) {
 /// The stand-in API: `GET /images/{id}` is a record named `names[id]`; its content is a 307 to
 /// `storage`.
 fn api(names: Vec<(&'static str, &'static str)>, storage: String) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            reader.read_line(&mut request).unwrap();
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let path = request.split(' ').nth(1).unwrap_or_default().to_owned();
-            let id = path
-                .trim_start_matches("/images/")
-                .split('/')
-                .next()
-                .unwrap();
-            if path.ends_with("/content") {
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 307 Temporary Redirect\r\nlocation: {storage}/bucket/images/{id}?X-Amz-Signature=x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                );
-                continue;
-            }
-            let name = names.iter().find(|(known, _)| *known == id).unwrap().1;
-            let body =
-                serde_json::json!({"id": id, "file_name": name, "content_type": "image/png"})
-                    .to_string();
+    stand_in(move |head, stream| {
+        let path = head[0].split(' ').nth(1).unwrap_or_default().to_owned();
+        let id = path
+            .trim_start_matches("/images/")
+            .split('/')
+            .next()
+            .unwrap();
+        if path.ends_with("/content") {
             let _ = write!(
                 stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
+                "HTTP/1.1 307 Temporary Redirect\r\nlocation: {storage}/bucket/images/{id}?X-Amz-Signature=x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
             );
+            return;
         }
-    });
-    address
+        let name = names.iter().find(|(known, _)| *known == id).unwrap().1;
+        let body = serde_json::json!({"id": id, "file_name": name, "content_type": "image/png"})
+            .to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    })
 }
 
 fn get(endpoint: &str, here: &std::path::Path, args: &[&str], auth: (&str, &str)) -> Output {

@@ -3,13 +3,16 @@
 //! round-trips byte for byte. Against a server that always fails, and one that is not there:
 //! a clear message and exit code 1.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use image::{ImageFormat, Rgb, RgbImage};
+
+mod support;
+use support::stand_in;
 
 fn cli(endpoint: &str, args: &[&str]) -> Output {
     let config = tempdir("config");
@@ -29,11 +32,9 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn picture(width: u32, height: u32, seed: u32, noisy: bool, format: ImageFormat) -> Vec<u8> {
-    let mut state = seed | 1;
+    let mut noise = imaging::samples::noise(seed);
     let image = RgbImage::from_fn(width, height, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
+        let state = noise.next().unwrap_or_default();
         if noisy {
             Rgb([state as u8, (state >> 8) as u8, (state >> 16) as u8])
         } else {
@@ -202,31 +203,19 @@ type Heads = Arc<Mutex<Vec<Vec<String>>>>;
 
 /// `failing_server`, keeping each request's head.
 fn recording_failing_server() -> (String, Arc<AtomicUsize>, Heads) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
     let heads = Arc::new(Mutex::new(Vec::new()));
     let (seen, kept) = (Arc::clone(&count), Arc::clone(&heads));
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            seen.fetch_add(1, Ordering::SeqCst);
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            let mut head = Vec::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                head.push(line.trim_end().to_owned());
-                line.clear();
-            }
-            kept.lock().unwrap().push(head);
-            let body = r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"A storage service is unavailable; retry later.","code":"upstream_unavailable","request_id":"req-503"}"#;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.read(&mut [0; 16]);
-        }
+    let address = stand_in(move |head, stream| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        kept.lock().unwrap().push(head);
+        let body = r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"A storage service is unavailable; retry later.","code":"upstream_unavailable","request_id":"req-503"}"#;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.read(&mut [0; 16]);
     });
     (address, count, heads)
 }
@@ -342,22 +331,12 @@ fn uploads_are_retried_under_a_key_of_their_own() {
 /// no file behind that looks complete.
 #[test]
 fn a_download_that_breaks_off_leaves_no_file() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            // 64 KiB promised, 10 sent.
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 65536\r\n\r\n0123456789"
-            );
-        }
+    let address = stand_in(|_, stream| {
+        // 64 KiB promised, 10 sent.
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: image/png\r\ncontent-length: 65536\r\n\r\n0123456789"
+        );
     });
     let folder = tempdir("broken-download");
     let folder = folder.path();

@@ -4,13 +4,8 @@
 /// compressible by accident.
 pub fn payload(len: usize) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x02\0\0\0".to_vec();
-    let mut state = 0x2545_f491_u32;
-    bytes.extend((bytes.len()..len).map(|_| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state as u8
-    }));
+    let noise = imaging::samples::noise(0x2545_f491).map(|state| state as u8);
+    bytes.extend(noise.take(len.saturating_sub(bytes.len())));
     bytes
 }
 

@@ -1,6 +1,34 @@
-//! Hand-made image files for tests, fuzz seeds and benchmarks: a JPEG given an EXIF
-//! orientation, and the boxes of a HEIF or AVIF header. Compiled for tests and with the
+//! Hand-made images for tests, fuzz seeds and benchmarks: photo-like pixels, a JPEG given an
+//! EXIF orientation, and the boxes of a HEIF or AVIF header. Compiled for tests and with the
 //! `samples` feature only, never into the function.
+
+use image::{Rgba, RgbaImage};
+
+/// A xorshift32 stream: noise that is the same on every run for one `seed`.
+pub fn noise(seed: u32) -> impl Iterator<Item = u32> {
+    let mut state = seed | 1;
+    std::iter::repeat_with(move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    })
+}
+
+/// Photo-like pixels: smooth gradients with a little noise, opaque. They compress like a photo
+/// (neither a flat colour nor pure noise), in every format.
+pub fn photo(width: u32, height: u32, seed: u32) -> RgbaImage {
+    let mut noise = noise(seed);
+    RgbaImage::from_fn(width, height, |x, y| {
+        let grain = (noise.next().unwrap_or_default() & 0x1f) as u8;
+        Rgba([
+            (x * 255 / width) as u8 ^ grain,
+            (y * 255 / height) as u8,
+            ((x + y) % 256) as u8,
+            255,
+        ])
+    })
+}
 
 /// How the TIFF inside an EXIF segment orders its bytes: cameras write either.
 #[derive(Debug, Clone, Copy)]

@@ -64,21 +64,9 @@ const BUDGET: Budget = Budget {
     pixels: 50_000_000,
 };
 
-/// Photo-like pixels: smooth gradients with a little noise.
+/// Photo-like pixels, the same on every run.
 fn picture(width: u32, height: u32) -> RgbaImage {
-    let mut state = 0x9e37_79b9_u32;
-    RgbaImage::from_fn(width, height, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let noise = (state & 7) as u8;
-        image::Rgba([
-            (x * 255 / width) as u8 ^ noise,
-            (y * 255 / height) as u8,
-            ((x + y) % 256) as u8,
-            255,
-        ])
-    })
+    imaging::samples::photo(width, height, 0x9e37_79b9)
 }
 
 fn encoded(image: DynamicImage, format: ImageFormat) -> Vec<u8> {

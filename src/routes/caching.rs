@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 
 /// The bytes behind an ETag never change (an image after upload, a thumbnail of one version),
 /// so a year of private caching is safe.
-const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
+pub(crate) const CACHE_CONTROL: &str = "private, max-age=31536000, immutable";
 
 /// The headers of bytes that never change under `etag` (a strong validator, a year of
 /// private caching), and whether the client's copy is current (`If-None-Match`).

@@ -12,10 +12,11 @@ use super::extract::Idempotency;
 use super::extract::body::read_body;
 use super::paths;
 use crate::domain::{
-    CompleteUpload, CreateUpload, Fingerprint, IdempotencyKey, ImageId, ImageRecord, NewUpload,
-    Owner, completed_parts, inspect,
+    CompleteUpload, CreateUpload, Fingerprint, ImageRecord, NewUpload, Owner, completed_parts,
+    inspect,
 };
 use crate::error::{ApiError, Problem};
+use crate::responses::StillRunning;
 use crate::state::AppState;
 use crate::storage::{Completion, PresignedPart};
 
@@ -39,12 +40,8 @@ pub struct UploadPlan {
     parts: Vec<PresignedPart>,
 }
 
-#[utoipa::path(
-    post,
-    path = paths::UPLOADS,
-    operation_id = "create_upload",
-    tag = "uploads",
-    params(("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = super::extract::IDEMPOTENCY_KEY_DOC)),
+#[utoipa::path(post, path = paths::UPLOADS, operation_id = "create_upload", tag = "uploads",
+    params(Idempotency),
     request_body(content = CreateUpload, content_type = "application/json"),
     responses(
         (status = 201, description = "Planned: send the parts, then complete", body = UploadPlan,
@@ -52,7 +49,7 @@ pub struct UploadPlan {
                 ("CompleteUpload" = (operation_id = "complete_upload", parameters(("id" = "$response.body#/id")))),
                 ("AbortUpload" = (operation_id = "abort_upload", parameters(("id" = "$response.body#/id")))),
             )),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem),
+        StillRunning,
         (status = 413, description = "The declared size exceeds MAX_DIRECT_UPLOAD_BYTES", body = Problem),
         (status = 422, description = "The `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem),
     )
@@ -97,12 +94,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(plan)).into_response())
 }
 
-#[utoipa::path(
-    post,
-    path = paths::UPLOAD_COMPLETE,
-    operation_id = "complete_upload",
-    tag = "uploads",
-    params(("id" = String, Path, format = Uuid, description = "Upload id")),
+#[utoipa::path(post, path = paths::UPLOAD_COMPLETE, operation_id = "complete_upload", tag = "uploads",
+    params(paths::UploadPath),
     request_body(content = CompleteUpload, content_type = "application/json",
         description = "The parts and their ETags (may be empty for a one-part upload)"),
     responses(
@@ -119,7 +112,7 @@ pub async fn create(
 pub async fn complete(
     State(state): State<AppState>,
     owner: Owner,
-    id: ImageId,
+    paths::UploadPath { id }: paths::UploadPath,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -144,12 +137,8 @@ pub async fn complete(
         .into_response())
 }
 
-#[utoipa::path(
-    delete,
-    path = paths::UPLOAD,
-    operation_id = "abort_upload",
-    tag = "uploads",
-    params(("id" = String, Path, format = Uuid, description = "Upload id")),
+#[utoipa::path(delete, path = paths::UPLOAD, operation_id = "abort_upload", tag = "uploads",
+    params(paths::UploadPath),
     responses(
         (status = 204, description = "Aborted, or nothing to abort: its bytes and its plan are gone"),
         (status = 409, description = "The upload is completed (`upload_completed`): delete the image instead", body = Problem),
@@ -158,7 +147,7 @@ pub async fn complete(
 pub async fn abort(
     State(state): State<AppState>,
     owner: Owner,
-    id: ImageId,
+    paths::UploadPath { id }: paths::UploadPath,
 ) -> Result<StatusCode, ApiError> {
     state.store.abort_upload(&owner, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,6 @@
 //! The HTTP surface: one table of routes, and the edge where requests become domain types.
 
-mod caching;
+pub(crate) mod caching;
 pub(crate) mod direct_uploads;
 mod extract;
 pub(crate) mod fallback;

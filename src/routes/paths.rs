@@ -39,3 +39,21 @@ pub const PAGE_ASSET: &str = concat!(assets!(), "/{name}");
 pub fn image(id: ImageId) -> String {
     format!("{IMAGES}/{id}")
 }
+
+/// The `{id}` of an image's paths, as the API description states it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ImagePath {
+    /// Image id
+    #[param(value_type = String, format = Uuid)]
+    pub id: ImageId,
+}
+
+/// The `{id}` of a direct upload's paths, as the API description states it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UploadPath {
+    /// Upload id
+    #[param(value_type = String, format = Uuid)]
+    pub id: ImageId,
+}

@@ -8,8 +8,9 @@ use bytes::Bytes;
 use super::caching::validated;
 use super::extract::{OwnImage, StrictQuery, missing_object};
 use super::paths;
-use crate::domain::{ImageId, Owner};
+use crate::domain::Owner;
 use crate::error::{ApiError, Problem};
+use crate::responses::{NoSuchImage, NotModified, Revalidation};
 use crate::state::AppState;
 use imaging::thumbnail::{self, SIZES};
 
@@ -39,27 +40,19 @@ impl TryFrom<u32> for Size {
     }
 }
 
-#[utoipa::path(
-    get,
-    path = paths::IMAGE_THUMBNAIL,
-    operation_id = "get_image_thumbnail",
-    tag = "images",
+#[utoipa::path(get, path = paths::IMAGE_THUMBNAIL, operation_id = "get_image_thumbnail", tag = "images",
     params(
-        ("id" = String, Path, format = Uuid, description = "Image id"),
+        paths::ImagePath,
         ("size" = u32, Query, description = "Fits within size×size pixels; one of 64, 128, 256, 512, 1024"),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
+        Revalidation,
     ),
     responses(
         (status = 200, description = "The thumbnail: upright (EXIF orientation applied), no metadata; JPEG when opaque, PNG with transparency; never larger than the image", content_type = "image/*", body = [u8],
             headers(
-                ("ETag" = String, description = "Strong validator"),
-                ("Cache-Control" = String, description = "private, max-age=31536000, immutable"),
-                ("Vary" = String, description = "authorization: a cache keeps each caller's answer apart"),
                 ("X-Content-Type-Options" = String, description = "nosniff"),
             )),
-        (status = 304, description = "The client's copy is current",
-            headers(("ETag" = String, description = "Strong validator"))),
-        (status = 404, description = "No such image", body = Problem),
+        NotModified,
+        NoSuchImage,
         (status = 422, description = "No thumbnail can be made: HEIC/HEIF and AVIF (`thumbnail_unsupported`), bytes that do not decode (`unreadable_image`), or an image whose decode would pass the memory or pixel budget (`decode_budget_exceeded`)", body = Problem),
     )
 )]
@@ -69,7 +62,7 @@ impl TryFrom<u32> for Size {
 pub async fn thumbnail(
     State(state): State<AppState>,
     _caller: Owner,
-    _id: ImageId,
+    _: paths::ImagePath,
     StrictQuery(ThumbnailQuery { size: Size(size) }): StrictQuery<ThumbnailQuery>,
     OwnImage(record): OwnImage,
     request_headers: HeaderMap,

@@ -166,7 +166,14 @@ impl ImageStore {
     ) -> Result<Completion, UploadError> {
         let (store, owner) = (self.clone(), owner.clone());
         self.run_to_end("upload completion", id, async move {
-            store.complete_now(&owner, id, parts, judge).await
+            match store.owned(&owner, id).await? {
+                None => Err(UploadError::NotFound),
+                Some(Stored::Image(record)) => Ok(Completion::Already(record)),
+                Some(Stored::Pending(upload)) if upload.is_expired(Timestamp::now()) => {
+                    Err(UploadError::NotFound)
+                }
+                Some(Stored::Pending(upload)) => store.make_image(upload, parts, judge).await,
+            }
         })
         .await
     }
@@ -184,22 +191,14 @@ impl ImageStore {
             }))
     }
 
-    async fn complete_now(
+    /// The image of the live pending `upload`: its parts assembled, its bytes checked.
+    async fn make_image(
         &self,
-        owner: &Owner,
-        id: ImageId,
+        upload: PendingUpload,
         parts: Vec<CompletedPart>,
         judge: impl Judge,
     ) -> Result<Completion, UploadError> {
-        let upload = match self.owned(owner, id).await? {
-            None => return Err(UploadError::NotFound),
-            Some(Stored::Image(record)) => return Ok(Completion::Already(record)),
-            Some(Stored::Pending(upload)) if upload.is_expired(Timestamp::now()) => {
-                return Err(UploadError::NotFound);
-            }
-            Some(Stored::Pending(upload)) => upload,
-        };
-
+        let (id, owner) = (upload.id, upload.owner.clone());
         if let Some(multipart_id) = &upload.multipart_id {
             check_parts(&upload, &parts)?;
             match self.objects.assemble(id, multipart_id, &parts).await {
@@ -257,7 +256,7 @@ impl ImageStore {
         if self.catalog.complete(&record).await? {
             return Ok(Completion::Created(record));
         }
-        match self.owned(owner, id).await? {
+        match self.owned(&owner, id).await? {
             Some(Stored::Image(record)) => Ok(Completion::Already(record)),
             _ => Err(UploadError::NotFound),
         }

@@ -70,7 +70,7 @@ async fn a_repeat_finishes_a_delete_that_stopped_after_marking_the_record() {
         "not_found",
     )
     .await;
-    let listed: serde_json::Value = app.get("/images").await.json().await.unwrap();
+    let listed: serde_json::Value = app.get_json("/images").await;
     assert!(ids(&listed).is_empty(), "{listed}");
     assert!(app.object(id).await.is_some());
 

@@ -53,7 +53,7 @@ async fn records_carry_the_displayed_size_from_either_path() {
     );
 
     // The listing and the record show them too.
-    let listed: Value = app.get("/images").await.json().await.unwrap();
+    let listed: Value = app.get_json("/images").await;
     assert!(
         listed["items"]
             .as_array()
@@ -61,12 +61,7 @@ async fn records_carry_the_displayed_size_from_either_path() {
             .iter()
             .all(|item| item["width"] == 40 && item["height"] == 60)
     );
-    let got: Value = app
-        .get(&format!("/images/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_json(&format!("/images/{id}")).await;
     assert_eq!(got["height"], 60);
 }
 
@@ -106,7 +101,7 @@ async fn bombs_and_unreadable_headers_are_refused_before_storage() {
     let parts = app.send_parts(&plan, &bomb, &[]).await;
     assert_problem(app.complete(id, &parts).await, 422, "too_many_pixels").await;
     assert!(app.object(id).await.is_none());
-    let listed: Value = app.get("/images").await.json().await.unwrap();
+    let listed: Value = app.get_json("/images").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "only ok.png");
 }
 

@@ -316,12 +316,7 @@ async fn a_page_token_is_refused_with_other_filters() {
     for _ in 0..2 {
         app.create("a.png", &png(8)).await;
     }
-    let page: serde_json::Value = app
-        .get("/images?file_name=a.png&limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: serde_json::Value = app.get_json("/images?file_name=a.png&limit=1").await;
     let token = page["next_token"].as_str().unwrap();
     let same = app
         .get(&format!(

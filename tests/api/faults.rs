@@ -273,7 +273,7 @@ async fn completing_direct_uploads_under_faults_makes_each_image_once() {
             "{id} changed"
         );
     }
-    let listed: serde_json::Value = app.get("/images?limit=100").await.json().await.unwrap();
+    let listed: serde_json::Value = app.get_json("/images?limit=100").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), uploads.len());
     assert_consistent(&app).await;
 }

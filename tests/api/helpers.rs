@@ -275,6 +275,11 @@ impl TestApp {
         self.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// The JSON body of a GET, whatever its status (the caller's assertions say what it is).
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
     pub async fn get_with(&self, path: &str, header: &str, value: impl AsRef<str>) -> Response {
         self.http
             .get(self.url(path))

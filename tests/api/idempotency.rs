@@ -44,7 +44,7 @@ async fn created(response: Response) -> (Option<String>, Value) {
 
 /// Every image the table lists and every object the bucket holds.
 async fn stored(app: &TestApp) -> (Vec<String>, Vec<String>) {
-    let listed: Value = app.get("/images").await.json().await.unwrap();
+    let listed: Value = app.get_json("/images").await;
     let mut records: Vec<String> = listed["items"]
         .as_array()
         .unwrap()

@@ -159,6 +159,27 @@ fn delete_object_of(written: Arc<Mutex<Option<String>>>) -> Rule {
         .then_output(|| DeleteObjectOutput::builder().build())
 }
 
+/// An upload whose PutObject succeeds and whose record is written by the `dynamodb` rules:
+/// the answer, and the rule that counts deletes of exactly the object it wrote.
+async fn upload_with(dynamodb_rules: &[&Rule]) -> ((u16, serde_json::Value), Rule) {
+    let (put_object, written) = put_object_capturing();
+    let delete_object = delete_object_of(written.clone());
+    let answer = call(
+        s3(&[&put_object, &delete_object]),
+        dynamodb(dynamodb_rules),
+        upload_request(),
+    )
+    .await;
+    assert!(
+        written
+            .lock()
+            .unwrap()
+            .as_deref()
+            .is_some_and(|k| k.starts_with("images/"))
+    );
+    (answer, delete_object)
+}
+
 #[tokio::test]
 async fn failing_put_object_answers_503_and_writes_no_record() {
     let put_object =
@@ -178,55 +199,26 @@ async fn failing_put_item_rolls_back_the_object_it_just_wrote() {
         (500, "InternalServerError", 503),
         (400, "ValidationException", 500),
     ] {
-        let (put_object, written) = put_object_capturing();
         let put_item = mock!(aws_sdk_dynamodb::Client::put_item)
             .then_http_response(dynamodb_error(status, kind));
         let delete_item = mock!(aws_sdk_dynamodb::Client::delete_item)
             .then_output(|| DeleteItemOutput::builder().build());
-        let delete_object = delete_object_of(written.clone());
-        let (answer, body) = call(
-            s3(&[&put_object, &delete_object]),
-            dynamodb(&[&put_item, &delete_item]),
-            upload_request(),
-        )
-        .await;
+        let ((answer, body), delete_object) = upload_with(&[&put_item, &delete_item]).await;
         assert_eq!(answer, expected, "{kind}: {body}");
         assert_no_leak(&body);
-        assert!(
-            written
-                .lock()
-                .unwrap()
-                .as_deref()
-                .is_some_and(|k| k.starts_with("images/"))
-        );
-        assert_eq!(put_item.num_calls(), 1);
-        assert_eq!(
-            delete_item.num_calls(),
-            1,
-            "{kind}: the record is made absent first"
-        );
-        assert_eq!(
-            delete_object.num_calls(),
-            1,
-            "{kind}: the just-written object is deleted"
-        );
+        // One write; the record is made absent first, then the just-written object deleted.
+        let calls = [&put_item, &delete_item, &delete_object].map(Rule::num_calls);
+        assert_eq!(calls, [1, 1, 1], "{kind}");
     }
 }
 
 #[tokio::test]
 async fn when_the_record_state_is_unknown_the_object_is_kept() {
-    let (put_object, written) = put_object_capturing();
     let put_item = mock!(aws_sdk_dynamodb::Client::put_item)
         .then_http_response(dynamodb_error(500, "InternalServerError"));
     let delete_item = mock!(aws_sdk_dynamodb::Client::delete_item)
         .then_http_response(dynamodb_error(500, "InternalServerError"));
-    let delete_object = delete_object_of(written);
-    let (status, _) = call(
-        s3(&[&put_object, &delete_object]),
-        dynamodb(&[&put_item, &delete_item]),
-        upload_request(),
-    )
-    .await;
+    let ((status, _), delete_object) = upload_with(&[&put_item, &delete_item]).await;
     assert_eq!(status, 503);
     assert_eq!(
         delete_object.num_calls(),
@@ -237,16 +229,9 @@ async fn when_the_record_state_is_unknown_the_object_is_kept() {
 
 #[tokio::test]
 async fn a_conditional_failure_on_our_own_fresh_id_means_the_write_landed() {
-    let (put_object, written) = put_object_capturing();
     let put_item = mock!(aws_sdk_dynamodb::Client::put_item)
         .then_http_response(dynamodb_error(400, "ConditionalCheckFailedException"));
-    let delete_object = delete_object_of(written);
-    let (status, body) = call(
-        s3(&[&put_object, &delete_object]),
-        dynamodb(&[&put_item]),
-        upload_request(),
-    )
-    .await;
+    let ((status, body), delete_object) = upload_with(&[&put_item]).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(delete_object.num_calls(), 0);
 }

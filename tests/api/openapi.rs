@@ -111,7 +111,7 @@ async fn the_served_description_states_the_configured_direct_upload_limit() {
         &[("MAX_DIRECT_UPLOAD_BYTES", "10485760")],
     )
     .await;
-    let served: serde_json::Value = app.get("/openapi.json").await.json().await.unwrap();
+    let served: serde_json::Value = app.get_json("/openapi.json").await;
     let size = &served["components"]["schemas"]["CreateUpload"]["properties"]["size"];
     assert_eq!(size["maximum"], 10_485_760, "{size}");
     let committed = &image_api::openapi::default_document();

@@ -228,19 +228,14 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
         app.get(&format!("/images/{id}")).await.status(),
         StatusCode::OK
     );
-    assert!(ids(&app.get("/images").await.json().await.unwrap()).is_empty());
+    assert!(ids(&app.get_json("/images").await).is_empty());
 
     let operator = app.operator_store().await;
     let adopted = operator.catalog().adopt(&app.owner()).await.unwrap();
     assert_eq!((adopted.images, adopted.uploads), (1, 1));
-    let listed: Value = app.get("/images").await.json().await.unwrap();
+    let listed: Value = app.get_json("/images").await;
     assert_eq!(ids(&listed), [id.as_str()]);
-    let named: Value = app
-        .get("/images?file_name=old.png")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let named: Value = app.get_json("/images?file_name=old.png").await;
     assert_eq!(ids(&named), [id.as_str()]);
     let item = app
         .dynamodb
@@ -263,7 +258,7 @@ async fn records_written_before_owners_are_the_configured_owners_and_adopted() {
     // whom records without one would be theirs) no longer reaches it.
     let other = app.beside("someone-else").await;
     assert_problem(other.get(&format!("/images/{id}")).await, 404, "not_found").await;
-    assert!(ids(&other.get("/images").await.json().await.unwrap()).is_empty());
+    assert!(ids(&other.get_json("/images").await).is_empty());
 }
 
 /// `image-api adopt --owner`, as an operator runs it: a malformed owner is refused before
@@ -289,7 +284,7 @@ async fn the_adopt_command_gives_old_records_to_the_owner_named() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("an owner is 1 to 128"), "{stderr}");
     let carol = app.beside("carol").await;
-    assert!(ids(&carol.get("/images").await.json().await.unwrap()).is_empty());
+    assert!(ids(&carol.get_json("/images").await).is_empty());
 
     let adopted = adopt("carol");
     assert!(adopted.status.success(), "{adopted:?}");
@@ -297,10 +292,7 @@ async fn the_adopt_command_gives_old_records_to_the_owner_named() {
         String::from_utf8_lossy(&adopted.stdout).trim(),
         "adopted for owner carol: 1 images, 1 pending uploads"
     );
-    assert_eq!(
-        ids(&carol.get("/images").await.json().await.unwrap()),
-        [id.as_str()]
-    );
+    assert_eq!(ids(&carol.get_json("/images").await), [id.as_str()]);
     // No longer the configured owner's: it has an owner of its own now.
     assert_problem(app.get(&format!("/images/{id}")).await, 404, "not_found").await;
 }

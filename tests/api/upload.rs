@@ -51,11 +51,8 @@ async fn metadata_defaults_to_an_empty_object() {
     let body = app.create("a.png", &png(1)).await;
     assert_eq!(body["metadata"], json!({}));
     let fetched: serde_json::Value = app
-        .get(&format!("/images/{}", body["id"].as_str().unwrap()))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/images/{}", body["id"].as_str().unwrap()))
+        .await;
     assert_eq!(fetched["metadata"], json!({}));
     let record = app.record(body["id"].as_str().unwrap()).await.unwrap();
     assert!(record["metadata"].as_m().unwrap().is_empty());
@@ -215,12 +212,7 @@ async fn each_malformed_upload_gets_its_own_code_and_stores_nothing() {
         Some(0),
         "a refused upload left an object"
     );
-    let records = app
-        .get("/images")
-        .await
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let records = app.get_json("/images").await;
     assert_eq!(records["items"], json!([]));
 }
 

@@ -37,7 +37,7 @@ async fn round_trip(app: &TestApp, len: usize, expected_parts: usize) {
 
     // Not an image until completed.
     assert_problem(app.get(&format!("/images/{id}")).await, 404, "not_found").await;
-    let listed: Value = app.get("/images").await.json().await.unwrap();
+    let listed: Value = app.get_json("/images").await;
     assert!(listed["items"].as_array().unwrap().is_empty(), "{listed}");
 
     let completed = app.complete(&id, &parts).await;
@@ -50,23 +50,13 @@ async fn round_trip(app: &TestApp, len: usize, expected_parts: usize) {
     assert_eq!(record["metadata"], json!({"camera": "x100"}));
 
     // Larger than MAX_UPLOAD_BYTES: the record points at the bytes instead of carrying them.
-    let got: Value = app
-        .get(&format!("/images/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_json(&format!("/images/{id}")).await;
     assert!(got.get("content").is_none());
     assert!(
         got["content_url"].as_str().unwrap().starts_with("http"),
         "{got}"
     );
-    let listed: Value = app
-        .get("/images?file_name=photo.png")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Value = app.get_json("/images?file_name=photo.png").await;
     assert_eq!(listed["items"][0]["id"], id);
 
     let no_redirects = reqwest::Client::builder()
@@ -127,7 +117,7 @@ async fn completing_twice_or_at_once_makes_one_image() {
     assert_eq!(again.status(), StatusCode::OK);
     let again: Value = again.json().await.unwrap();
     assert_eq!(again, a);
-    let listed: Value = app.get("/images").await.json().await.unwrap();
+    let listed: Value = app.get_json("/images").await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     // A completed upload is an image now: aborting it is refused, and deletes nothing.
     assert_problem(app.abort(id).await, 409, "upload_completed").await;

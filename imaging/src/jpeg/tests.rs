@@ -146,6 +146,13 @@ fn check_against_general(
     Ok(())
 }
 
+/// A `size` JPEG at `quality`, of any picture, chroma sampling and restart interval (none or a
+/// short one, where the faults meet restart markers).
+fn any_jpeg(size: (u16, u16), quality: u8) -> impl Strategy<Value = Vec<u8>> {
+    (any::<u32>(), sampling(), prop_oneof![Just(0u16), 1u16..4])
+        .prop_map(move |(seed, sampling, restart)| jpeg(size, seed, quality, sampling, restart))
+}
+
 fn sampling() -> impl Strategy<Value = Option<SamplingFactor>> {
     prop_oneof![
         Just(None),
@@ -158,14 +165,11 @@ proptest! {
 
     #[test]
     fn broken_headers_are_refused_or_decoded_never_a_panic(
-        seed in any::<u32>(),
-        sampling in sampling(),
-        restart in prop_oneof![Just(0u16), 1u16..4],
+        bytes in any_jpeg((96, 72), 90),
         at in 0.0..1.0f64,
         fault in 0u8..5,
         byte in prop_oneof![Just(0xffu8), Just(0x00), Just(0xc0), Just(0xc4), Just(0xda), Just(0x11), any::<u8>()],
     ) {
-        let bytes = jpeg((96, 72), seed, 90, sampling, restart);
         let found = segments(&bytes);
         let scan = found.last().unwrap().2;
         let position = (scan as f64 * at) as usize;
@@ -202,14 +206,11 @@ proptest! {
 
     #[test]
     fn broken_scans_are_refused_or_decoded_never_misread(
-        seed in any::<u32>(),
-        sampling in sampling(),
-        restart in prop_oneof![Just(0u16), 1u16..4],
+        bytes in any_jpeg((203, 157), 92),
         at in 0.0..1.0f64,
         fault in 0u8..4,
         byte in prop_oneof![Just(0xffu8), Just(0x00), Just(0xd0), Just(0xd9), any::<u8>()],
     ) {
-        let bytes = jpeg((203, 157), seed, 92, sampling, restart);
         let scan = read_headers(&bytes).unwrap().scan_start;
         let position = scan + ((bytes.len() - scan) as f64 * at) as usize;
         let mut broken = bytes.clone();

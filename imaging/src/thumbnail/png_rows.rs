@@ -76,29 +76,22 @@ mod tests {
     //! Against the whole-image path (`image` decodes, then `thumbnail`), on pictures of
     //! realistic size in each PNG color type, with sides that do not divide evenly.
 
-    use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
+    use image::{DynamicImage, ImageFormat, RgbaImage};
 
     use super::*;
     use crate::thumbnail::fit;
 
+    /// A photo with transparent blocks and translucent grain, to exercise every alpha.
     fn picture(width: u32, height: u32) -> RgbaImage {
-        let mut state = 0x2545_f491_u32;
-        RgbaImage::from_fn(width, height, |x, y| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            let noise = (state & 0x1f) as u8;
-            Rgba([
-                ((x * 255) / width) as u8 ^ noise,
-                ((y * 255) / height) as u8,
-                (((x / 37 + y / 23) % 2) * 200) as u8 + noise,
-                if (x / 50 + y / 50) % 3 == 0 {
-                    0
-                } else {
-                    255 - noise
-                },
-            ])
-        })
+        let mut picture = crate::samples::photo(width, height, 0x2545_f491);
+        for (x, y, pixel) in picture.enumerate_pixels_mut() {
+            pixel[3] = if (x / 50 + y / 50) % 3 == 0 {
+                0
+            } else {
+                255 - (pixel[0] & 0x1f)
+            };
+        }
+        picture
     }
 
     fn png_of(image: &DynamicImage) -> Vec<u8> {

@@ -292,8 +292,8 @@ pub(crate) const FAULTS: &[&[u8]] = &[
 ];
 
 /// Positions worth a fault in a text of `len` characters: its ends, every 4-character
-/// quantum boundary near the 64 Ki-character seams the old block decoder had, and near
-/// the base64 crate's own 8- and 32-character chunks.
+/// quantum boundary near each 64 Ki characters (where a decoder that works in blocks would
+/// have its seams), and near the base64 crate's own 8- and 32-character chunks.
 pub(crate) fn seams(len: usize) -> Vec<usize> {
     let mut at = vec![0, 1, 2, 3, 4];
     for seam in (0..=len).step_by(65_536).chain([len / 2, len]) {

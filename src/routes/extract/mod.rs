@@ -7,7 +7,7 @@ mod idempotency;
 mod own_image;
 mod query;
 
-pub(crate) use idempotency::{IDEMPOTENCY_KEY_DOC, Idempotency};
+pub use idempotency::Idempotency;
 pub use own_image::{OwnImage, missing_object};
 pub use query::StrictQuery;
 
@@ -16,17 +16,38 @@ use axum::http::request::Parts;
 
 use crate::domain::{ImageId, InputError, Owner};
 use crate::error::ApiError;
+use crate::routes::paths::{ImagePath, UploadPath};
 use crate::state::AppState;
 
 /// Handlers take an `ImageId` directly: the `{id}` segment is parsed once, here.
 impl<S: Send + Sync> FromRequestParts<S> for ImageId {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| InputError::InvalidId("(not valid UTF-8)".into()))?;
         Ok(raw.parse()?)
+    }
+}
+
+/// The path of one image: its `{id}`, parsed as an `ImageId`.
+impl<S: Send + Sync> FromRequestParts<S> for ImagePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let id = ImageId::from_request_parts(parts, state).await?;
+        Ok(Self { id })
+    }
+}
+
+/// The path of one direct upload: its `{id}`, which becomes the image's.
+impl<S: Send + Sync> FromRequestParts<S> for UploadPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let id = ImageId::from_request_parts(parts, state).await?;
+        Ok(Self { id })
     }
 }
 
@@ -35,10 +56,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ImageId {
 impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(owner) = parts.extensions.get::<Owner>() {
             return Ok(owner.clone());
         }

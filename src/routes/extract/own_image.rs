@@ -12,10 +12,7 @@ pub struct OwnImage(pub ImageRecord);
 impl FromRequestParts<AppState> for OwnImage {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let owner = Owner::from_request_parts(parts, state).await?;
         let id = ImageId::from_request_parts(parts, state).await?;
         match state.store.record(&owner, id).await? {

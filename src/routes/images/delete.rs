@@ -1,28 +1,25 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use crate::domain::{ImageId, Owner};
-use crate::error::{ApiError, Problem};
+use crate::domain::Owner;
+use crate::error::ApiError;
+use crate::responses::NoSuchImage;
 use crate::routes::paths;
 use crate::state::AppState;
 
 /// 204 when a record was removed, 404 when there was none; the object is removed in both
 /// cases, so repeating a delete that failed half-way finishes it.
-#[utoipa::path(
-    delete,
-    path = paths::IMAGE,
-    operation_id = "delete_image",
-    tag = "images",
-    params(("id" = String, Path, format = Uuid, description = "Image id")),
+#[utoipa::path(delete, path = paths::IMAGE, operation_id = "delete_image", tag = "images",
+    params(paths::ImagePath),
     responses(
         (status = 204, description = "The object and the record are gone"),
-        (status = 404, description = "No such image (or already deleted)", body = Problem),
+        NoSuchImage,
     )
 )]
 pub async fn delete(
     State(state): State<AppState>,
     owner: Owner,
-    id: ImageId,
+    paths::ImagePath { id }: paths::ImagePath,
 ) -> Result<StatusCode, ApiError> {
     if state.store.delete(&owner, id).await? {
         Ok(StatusCode::NO_CONTENT)

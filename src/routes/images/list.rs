@@ -19,11 +19,7 @@ pub struct ListResponse {
     pub next_token: Option<String>,
 }
 
-#[utoipa::path(
-    get,
-    path = paths::IMAGES,
-    operation_id = "list_images",
-    tag = "images",
+#[utoipa::path(get, path = paths::IMAGES, operation_id = "list_images", tag = "images",
     params(
         ("file_name" = inline(Option<FileName>), Query, description = "Exact file name"),
         ("created_after" = Option<String>, Query, format = DateTime, description = "RFC 3339; only images created strictly after"),

@@ -9,7 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::domain::ImageRecord;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
+use crate::responses::{NoSuchImage, NotModified, Revalidation};
 use crate::routes::caching::validated;
 use crate::routes::extract::{OwnImage, missing_object};
 use crate::routes::paths;
@@ -20,15 +21,11 @@ pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
 
 /// `GET /images/{id}`: the record plus the bytes as base64, or a `content_url` for an image
 /// larger than `MAX_UPLOAD_BYTES` (too large for a Lambda response).
-#[utoipa::path(
-    get,
-    path = paths::IMAGE,
-    operation_id = "get_image",
-    tag = "images",
-    params(("id" = String, Path, format = Uuid, description = "Image id")),
+#[utoipa::path(get, path = paths::IMAGE, operation_id = "get_image", tag = "images",
+    params(paths::ImagePath),
     responses(
         (status = 200, description = "The record and the content (base64), or for an image larger than MAX_UPLOAD_BYTES a short-lived `content_url` instead", body = crate::bodies::ImageBody),
-        (status = 404, description = "No such image", body = Problem),
+        NoSuchImage,
     )
 )]
 pub async fn image(
@@ -91,29 +88,18 @@ fn record_with_content(record: &ImageRecord, bytes: &[u8]) -> Result<Vec<u8>, Ap
 }
 
 /// `GET /images/{id}/content`: the bytes themselves, streamed from S3.
-#[utoipa::path(
-    get,
-    path = paths::IMAGE_CONTENT,
-    operation_id = "get_image_content",
-    tag = "images",
-    params(
-        ("id" = String, Path, format = Uuid, description = "Image id"),
-        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
-    ),
+#[utoipa::path(get, path = paths::IMAGE_CONTENT, operation_id = "get_image_content", tag = "images",
+    params(paths::ImagePath, Revalidation),
     responses(
         (status = 200, description = "The image bytes, with their sniffed type", content_type = "image/*", body = [u8],
             headers(
-                ("ETag" = String, description = "Strong validator; the bytes of an id never change"),
-                ("Cache-Control" = String, description = "private, max-age=31536000, immutable"),
-                ("Vary" = String, description = "authorization: a cache keeps each caller's answer apart"),
                 ("Content-Disposition" = String, description = "inline, with the file name (RFC 6266)"),
                 ("X-Content-Type-Options" = String, description = "nosniff"),
             )),
-        (status = 304, description = "The client's copy is current",
-            headers(("ETag" = String, description = "Strong validator"))),
+        NotModified,
         (status = 307, description = "An image larger than MAX_UPLOAD_BYTES: its bytes are at a short-lived presigned S3 URL, which answers with the same type and disposition",
             headers(("Location" = String, description = "The presigned URL"))),
-        (status = 404, description = "No such image", body = Problem),
+        NoSuchImage,
     )
 )]
 pub async fn content(

@@ -4,11 +4,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 
-use crate::domain::{
-    FileName, Fingerprint, IdempotencyKey, ImageRecord, NewImage, UploadRequest, json_body_limit,
-};
+use crate::domain::{FileName, Fingerprint, ImageRecord, NewImage, UploadRequest, json_body_limit};
 use crate::error::{ApiError, Problem};
 use crate::query_string;
+use crate::responses::StillRunning;
 use crate::routes::extract::Idempotency;
 use crate::routes::extract::body::read_body;
 use crate::routes::paths;
@@ -27,14 +26,10 @@ struct RawUploadQuery {
 }
 
 /// `POST /images`: a JSON body with base64 content, or the raw image bytes.
-#[utoipa::path(
-    post,
-    path = paths::IMAGES,
-    operation_id = "upload_image",
-    tag = "images",
+#[utoipa::path(post, path = paths::IMAGES, operation_id = "upload_image", tag = "images",
     params(("file_name" = inline(Option<FileName>), Query,
         description = "Required for a raw upload (else `400 missing_field`). A JSON upload takes no query parameters (else `400 invalid_query`)"),
-        ("Idempotency-Key" = inline(Option<IdempotencyKey>), Header, nullable = false, description = crate::routes::extract::IDEMPOTENCY_KEY_DOC)),
+        Idempotency),
     request_body(
         description = "JSON with base64 content (any `application/json` or `+json` type), or the raw image bytes (any other type). The bytes must be a PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC/HEIF image (else `415`) of at most `MAX_UPLOAD_BYTES` (else `413`), a limit set by configuration",
         content(
@@ -53,7 +48,7 @@ struct RawUploadQuery {
             )),
         (status = 413, description = "The image exceeds MAX_UPLOAD_BYTES", body = Problem),
         (status = 415, description = "The bytes are not a supported image", body = Problem),
-        (status = 409, description = "A request with the same `Idempotency-Key` is still running (`request_in_progress`)", body = Problem),
+        StillRunning,
         (status = 422, description = "The image's header declares more than MAX_PIXELS pixels (`too_many_pixels`), or cannot be read (`unreadable_image`); or the `Idempotency-Key` was used with a different request (`idempotency_key_reused`)", body = Problem),
     )
 )]
