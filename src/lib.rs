@@ -1,7 +1,18 @@
 //! image-api: an image upload service for AWS Lambda, servable over plain HTTP as well.
-//! `app` builds the one router both entry points serve, so tests exercise exactly that;
-//! `startup::Application` builds it from the configuration. Modules are public where the
-//! tests, the fuzz targets or the binary's sub-commands reach into them.
+//!
+//! - Start-up: `startup::Application` reads the configuration, builds the SDK clients and the
+//!   state, and serves `app` over HTTP (`http_server`) or in Lambda (`lambda`); `main.rs` only
+//!   chooses, and the tests build through the same `Application`.
+//! - A request enters through `pipeline::around` (its layers, in order), then `routes`: one
+//!   module per resource (`images`, `thumbnails`, `direct_uploads`, the page), with the
+//!   extractors that turn it into domain types (`routes::extract`).
+//! - The work is in `domain` (what a request means, no HTTP) and `storage` (S3 and DynamoDB);
+//!   `imaging` (a crate of its own) reads every image byte.
+//! - Every error becomes a problem document in one place: `error` (the table of problem
+//!   types is `error::problems`).
+//!
+//! Modules are public where the tests, the fuzz targets or the binary's sub-commands reach
+//! into them.
 
 pub mod auth;
 pub mod bodies;

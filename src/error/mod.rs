@@ -2,6 +2,7 @@
 //! domain, storage and HTTP-edge errors all become one here. Internals (SDK errors,
 //! endpoints) are logged here and never reach a response body.
 
+use aws_sdk_s3::error::DisplayErrorContext;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -205,10 +206,12 @@ impl IntoResponse for ApiError {
         let status = kind.status();
         match &self {
             Self::Unavailable(source) => {
-                tracing::warn!(error = %chain(source.as_ref()), "dependency unavailable")
+                // The SDK's own rendering: every cause (SDK errors keep the useful part in
+                // `source()`), then the error's debug form.
+                tracing::warn!(error = %DisplayErrorContext(source.as_ref()), "dependency unavailable")
             }
             Self::Internal(source) => {
-                tracing::error!(error = %chain(source.as_ref()), "internal error")
+                tracing::error!(error = %DisplayErrorContext(source.as_ref()), "internal error")
             }
             _ => tracing::debug!(code = kind.code(), "client error"),
         }
@@ -230,18 +233,6 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// Renders an error with all its causes: SDK errors hide the useful part in `source()`.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(cause) = next {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
