@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-60}"
 image_targets=(jpeg_eighth png_rows thumbnail dimensions sniff)
-service_targets=(upload_body list_query direct_upload_bodies access_token)
+service_targets=(upload_body list_query direct_upload_bodies access_token accept)
 case "${1:-}" in
   "") targets=("${image_targets[@]}") ;;
   all) targets=("${image_targets[@]}" "${service_targets[@]}") ;;

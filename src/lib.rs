@@ -14,6 +14,7 @@
 //! Modules are public where the tests, the fuzz targets or the binary's sub-commands reach
 //! into them.
 
+pub mod accept;
 pub mod auth;
 pub mod bodies;
 pub mod commands;

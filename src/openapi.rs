@@ -223,7 +223,7 @@ impl Modify for Revalidated {
                     ("Cache-Control", routes::caching::CACHE_CONTROL),
                     (
                         "Vary",
-                        "authorization: a cache keeps each caller's answer apart",
+                        "authorization (and accept, where `Accept` chose the format): a cache keeps apart what differs by caller or by `Accept`",
                     ),
                 ];
                 for (name, description) in headers {

@@ -171,7 +171,7 @@ fn no_decode_holds_more_than_its_budget() {
             // The encoded file is held by the caller, and counted by the budget.
             let before = HELD.load(Ordering::SeqCst);
             PEAK.store(before, Ordering::SeqCst);
-            let result = thumbnail::make(&bytes, media, size, &budget);
+            let result = thumbnail::make(&bytes, media, size, None, &budget);
             let allocated = (PEAK.load(Ordering::SeqCst) - before) as u64;
             let peak = allocated + bytes.len() as u64;
             println!(

@@ -22,7 +22,7 @@ fn every_input_that_once_failed_is_answered() {
         let _ = dimensions::read(&bytes, media);
         let _ = dimensions::orientation(&bytes);
         for size in thumbnail::SIZES {
-            let _ = thumbnail::make(&bytes, media, size, &BUDGET);
+            let _ = thumbnail::make(&bytes, media, size, None, &BUDGET);
         }
         let _ = imaging::jpeg::read_eighth(&bytes, 1 << 24, true);
         let _ =
@@ -40,7 +40,7 @@ fn a_decoder_that_panics_costs_the_file_its_thumbnail_only() {
     let bytes =
         std::fs::read(format!("{dir}/zune-jpeg-idct-unwrap-chroma-above-luma.jpg")).unwrap();
     for size in thumbnail::SIZES {
-        let made = thumbnail::make(&bytes, MediaType::Jpeg, size, &BUDGET);
+        let made = thumbnail::make(&bytes, MediaType::Jpeg, size, None, &BUDGET);
         assert!(
             matches!(made, Err(thumbnail::ThumbnailError::Undecodable)),
             "{size}: {made:?}"

@@ -25,7 +25,7 @@ use tracing::Instrument;
 pub use catalog::{Adopted, Catalog, Claim, ClaimState, Hold, Page, Stored, schema};
 pub use direct_upload::{Completion, Judge, Ticket, UploadError};
 pub use errors::{BoxError, StorageError};
-pub use objects::{AssembleError, Listing, Objects, PresignedPart};
+pub use objects::{AssembleError, Listing, Objects, PresignedPart, ThumbnailOf};
 pub use once::{KEY_LIFETIME, OnceError};
 
 use crate::domain::{ImageId, ImageRecord, ListQuery, Owner};
@@ -111,24 +111,22 @@ impl ImageStore {
             .filter(|record| record.owner == *owner))
     }
 
-    /// The stored thumbnail of `size`, if it was made before.
+    /// The kept `thumbnail` and its type, if it was made before.
     pub async fn thumbnail(
         &self,
-        id: ImageId,
-        size: u32,
+        thumbnail: &ThumbnailOf,
     ) -> Result<Option<(Bytes, MediaType)>, StorageError> {
-        self.objects.thumbnail(id, size).await
+        self.objects.thumbnail(thumbnail).await
     }
 
-    /// Saves a thumbnail for the next request. The image's delete removes it.
+    /// Keeps a thumbnail for the next request. The image's delete removes it.
     pub async fn save_thumbnail(
         &self,
-        id: ImageId,
-        size: u32,
+        thumbnail: &ThumbnailOf,
         bytes: Bytes,
         media: MediaType,
     ) -> Result<(), StorageError> {
-        self.objects.put_thumbnail(id, size, bytes, media).await
+        self.objects.put_thumbnail(thumbnail, bytes, media).await
     }
 
     /// The bytes, whole in memory; `None` if there is no object.

@@ -24,6 +24,7 @@ mod reconcile;
 mod resilience;
 mod routing;
 mod runtime;
+mod thumbnail_formats;
 mod thumbnails;
 mod upload;
 mod uploads;

@@ -1,5 +1,6 @@
 """The gallery page in a real browser (Chromium, driven by Playwright), against the server on
-moto: upload a small and a large image, see both in the grid with their thumbnails, scroll to
+moto: upload a small and a large image, see both in the grid with their thumbnails (WebP, asked
+for by name), scroll to
 a second page, filter by name and by date, open a detail view, delete, and check that a file
 name written as HTML shows as text and runs nothing; then the API-key prompt, against API
 Gateway's 403 played by request routing (for listings and for uploads); uploads a few at a
@@ -73,6 +74,10 @@ def main():
         # Console errors include Content-Security-Policy violations.
         page.on("console", lambda message: message.type == "error" and problems.append(message.text))
         page.on("pageerror", lambda error: problems.append(str(error)))
+        # Every thumbnail the page fetches: its URL and the type it came back as.
+        thumbnails = []
+        page.on("response", lambda response: "/thumbnail?" in response.url
+                and thumbnails.append((response.url, response.headers.get("content-type"))))
         dialogs = []
 
         def on_dialog(dialog):
@@ -113,6 +118,8 @@ def main():
             thumbnail = card.locator(".thumb img")
             expect(thumbnail).to_have_count(1)
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+        # Chromium decodes WebP, so the page asks for it by name, and gets it.
+        assert thumbnails and all("format=webp" in url and kind == "image/webp" for url, kind in thumbnails), thumbnails
         # The hostile name is text: no element was made from it, nothing ran.
         assert page.locator('img[src="x"]').count() == 0
         assert page.locator("#grid .name", has_text=HOSTILE).inner_text() == HOSTILE

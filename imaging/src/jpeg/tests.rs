@@ -284,7 +284,13 @@ fn table(class: u8, id: u8, counts: [u8; 16]) -> Vec<u8> {
 /// Every way the full path can go: decoded or refused, never a panic.
 fn survives(bytes: &[u8]) {
     let _ = eighth(bytes, u64::MAX);
-    let _ = crate::thumbnail::make(bytes, crate::media::MediaType::Jpeg, 64, &Budget::TESTS);
+    let _ = crate::thumbnail::make(
+        bytes,
+        crate::media::MediaType::Jpeg,
+        64,
+        None,
+        &Budget::TESTS,
+    );
 }
 
 #[test]

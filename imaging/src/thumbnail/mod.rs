@@ -3,13 +3,15 @@
 //! `jpeg-decoder`), so a 12-megapixel photo becomes at most a few hundred thousand pixels
 //! before anything else happens; the other formats decode with the `image` crate (an animated
 //! GIF gives its first frame). A PNG is shrunk as its rows are decoded (`png_rows`), never
-//! whole in memory. Opaque results are JPEG, those with transparency PNG.
+//! whole in memory. Unless a `Format` is asked for, opaque results are JPEG, those with
+//! transparency PNG.
 //!
 //! Each path first reads the header and asks the `Budget` whether the decode it is about to
 //! run fits; what does not is refused before its buffers exist (`ThumbnailError::OverBudget`).
 
 pub mod png_rows;
 mod shrink;
+mod webp;
 
 use std::io::Cursor;
 
@@ -27,6 +29,34 @@ pub const SIZES: [u32; 5] = [64, 128, 256, 512, 1024];
 
 /// The quality of JPEG thumbnails: visually clean at these sizes, a few KiB each.
 const JPEG_QUALITY: u8 = 82;
+
+/// An encoding a client may ask a thumbnail in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Webp,
+    Jpeg,
+    Png,
+}
+
+impl Format {
+    /// Its name, lower case, as a URL or a key writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Webp => "webp",
+            Self::Jpeg => "jpeg",
+            Self::Png => "png",
+        }
+    }
+
+    /// The type of the bytes it makes.
+    pub fn media(self) -> MediaType {
+        match self {
+            Self::Webp => MediaType::Webp,
+            Self::Jpeg => MediaType::Jpeg,
+            Self::Png => MediaType::Png,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Thumbnail {
@@ -48,17 +78,19 @@ pub enum ThumbnailError {
 
 /// The thumbnail of `bytes` (an image of type `media`) that fits `size`×`size`. Never larger
 /// than the image itself; never a decode past `budget`.
+/// It is encoded as `format`, or without one as JPEG when opaque and PNG with transparency.
 pub fn make(
     bytes: &[u8],
     media: MediaType,
     size: u32,
+    format: Option<Format>,
     budget: &Budget,
 ) -> Result<Thumbnail, ThumbnailError> {
     // The decoders are other crates'. One that panics on a file (zune-jpeg 0.5.15 does on a
     // crafted JPEG, found by the `thumbnail` fuzz target) costs that file its thumbnail, not
     // the request its answer. The fuzz targets still stop at any panic (libfuzzer-sys aborts
     // in its panic hook), so they keep finding them.
-    std::panic::catch_unwind(|| make_unguarded(bytes, media, size, budget))
+    std::panic::catch_unwind(|| make_unguarded(bytes, media, size, format, budget))
         .unwrap_or(Err(ThumbnailError::Undecodable))
 }
 
@@ -66,6 +98,7 @@ fn make_unguarded(
     bytes: &[u8],
     media: MediaType,
     size: u32,
+    format: Option<Format>,
     budget: &Budget,
 ) -> Result<Thumbnail, ThumbnailError> {
     let mut image = match media {
@@ -85,13 +118,17 @@ fn make_unguarded(
     // Shrink first, then turn: the box is square, so the fit does not depend on the turn, and
     // turning the small image moves a few hundred times fewer pixels.
     if image.width() > size || image.height() > size {
-        image = shrink_whole(image, size);
+        image = match format {
+            // JPEG and PNG keep the bytes they have always had; WebP gets the sharper filter.
+            Some(Format::Webp) => resize_lanczos(image, size, bytes.len(), budget)?,
+            _ => shrink_whole(image, size),
+        };
     }
     let orientation = dimensions::orientation(bytes) as u8;
     image.apply_orientation(
         Orientation::from_exif(orientation).unwrap_or(Orientation::NoTransforms),
     );
-    encode(image)
+    encode(image, format, budget)
 }
 
 /// A decoded image shrunk to fit `size`×`size`: by `Shrink` (integer box means) for 8-bit
@@ -124,6 +161,54 @@ fn shrink_whole(image: DynamicImage, size: u32) -> DynamicImage {
         _ => None,
     };
     made.unwrap_or_else(|| image.thumbnail(size, size))
+}
+
+/// A decoded image resized to fit `size`×`size` with Lanczos3 (`fast_image_resize`, which
+/// premultiplies alpha), for `file_len` bytes of file still held. Its working row buffer (the
+/// target's width by the source's height) is counted against the budget before it exists.
+fn resize_lanczos(
+    image: DynamicImage,
+    size: u32,
+    file_len: usize,
+    budget: &Budget,
+) -> Result<DynamicImage, ThumbnailError> {
+    use fast_image_resize::{IntoImageView, Resizer, images::Image};
+    let (width, height) = fit(image.width(), image.height(), size);
+    let eight_bit = matches!(
+        image,
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageRgb8(_)
+            | DynamicImage::ImageRgba8(_)
+    );
+    let Some(pixel_type) = image.pixel_type().filter(|_| eight_bit) else {
+        return Ok(shrink_whole(image, size));
+    };
+    let pixel = u64::from(image.color().bytes_per_pixel());
+    let held = file_len as u64 + u64::from(image.width()) * u64::from(image.height()) * pixel;
+    let working = u64::from(width) * (u64::from(image.height()) + u64::from(height)) * pixel;
+    budget.allows(held + working, 0)?;
+    let mut resized = Image::new(width, height, pixel_type);
+    Resizer::new()
+        .resize(&image, &mut resized, None)
+        .map_err(|_| ThumbnailError::Undecodable)?;
+    let pixels = resized.into_vec();
+    let made = match image {
+        DynamicImage::ImageLuma8(_) => {
+            GrayImage::from_raw(width, height, pixels).map(DynamicImage::ImageLuma8)
+        }
+        DynamicImage::ImageLumaA8(_) => {
+            image::GrayAlphaImage::from_raw(width, height, pixels).map(DynamicImage::ImageLumaA8)
+        }
+        DynamicImage::ImageRgb8(_) => {
+            RgbImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgb8)
+        }
+        DynamicImage::ImageRgba8(_) => {
+            image::RgbaImage::from_raw(width, height, pixels).map(DynamicImage::ImageRgba8)
+        }
+        _ => None,
+    };
+    made.ok_or(ThumbnailError::Undecodable)
 }
 
 /// `width`×`height` scaled to fit `size`×`size` (as `DynamicImage::thumbnail` does), or kept
@@ -271,25 +356,65 @@ fn decode_jpeg(bytes: &[u8], size: u32, budget: &Budget) -> Result<DynamicImage,
     image.ok_or(ThumbnailError::Undecodable)
 }
 
-fn encode(image: DynamicImage) -> Result<Thumbnail, ThumbnailError> {
+/// What libwebp may allocate per pixel while it encodes (its working planes and the
+/// compressed output), counted against the budget before it starts.
+const WEBP_BYTES_PER_PIXEL: u64 = 16;
+
+fn encode(
+    image: DynamicImage,
+    format: Option<Format>,
+    budget: &Budget,
+) -> Result<Thumbnail, ThumbnailError> {
     // Converted once, and only for an image that can hold transparency.
     let rgba = image.color().has_alpha().then(|| image.to_rgba8());
-    let transparent = rgba
-        .as_ref()
-        .filter(|rgba| rgba.pixels().any(|pixel| pixel.0[3] < u8::MAX));
-    let mut out = Cursor::new(Vec::new());
-    let media = if let Some(rgba) = transparent {
-        rgba.write_to(&mut out, ImageFormat::Png)
-            .map_err(|_| ThumbnailError::Undecodable)?;
-        MediaType::Png
+    let transparent = rgba.filter(|rgba| rgba.pixels().any(|pixel| pixel.0[3] < u8::MAX));
+    let format = format.unwrap_or(if transparent.is_some() {
+        Format::Png
     } else {
-        JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-            .encode_image(&image.to_rgb8())
-            .map_err(|_| ThumbnailError::Undecodable)?;
-        MediaType::Jpeg
-    };
+        Format::Jpeg
+    });
+    let (width, height) = (image.width(), image.height());
+    let mut out = Cursor::new(Vec::new());
+    match (format, transparent) {
+        (Format::Png, Some(rgba)) => rgba
+            .write_to(&mut out, ImageFormat::Png)
+            .map_err(|_| ThumbnailError::Undecodable)?,
+        (Format::Png, None) => image
+            .to_rgb8()
+            .write_to(&mut out, ImageFormat::Png)
+            .map_err(|_| ThumbnailError::Undecodable)?,
+        (Format::Jpeg, transparent) => {
+            // JPEG has no alpha: transparency shows the white a page most often has.
+            let rgb = match transparent {
+                Some(rgba) => on_white(&rgba),
+                None => image.to_rgb8(),
+            };
+            JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+                .encode_image(&rgb)
+                .map_err(|_| ThumbnailError::Undecodable)?
+        }
+        (Format::Webp, transparent) => {
+            let pixels = u64::from(width) * u64::from(height);
+            budget.allows(pixels * WEBP_BYTES_PER_PIXEL, pixels)?;
+            let made = match transparent {
+                Some(rgba) => webp::encode(rgba.as_raw(), width, height, 4),
+                None => webp::encode(image.to_rgb8().as_raw(), width, height, 3),
+            };
+            out = Cursor::new(made.ok_or(ThumbnailError::Undecodable)?);
+        }
+    }
     Ok(Thumbnail {
         bytes: out.into_inner(),
-        media,
+        media: format.media(),
+    })
+}
+
+/// `rgba` composed over white.
+fn on_white(rgba: &image::RgbaImage) -> RgbImage {
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let over =
+            |c: u8| ((u16::from(c) * u16::from(a) + 255 * u16::from(255 - a) + 127) / 255) as u8;
+        image::Rgb([over(r), over(g), over(b)])
     })
 }

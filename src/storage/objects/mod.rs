@@ -20,6 +20,7 @@ pub use presign::PresignedPart;
 use super::StorageError;
 use crate::domain::ImageId;
 use imaging::media::MediaType;
+use imaging::thumbnail::Format;
 
 /// Every image's object key starts with this; nothing else of the bucket is ours.
 pub const KEY_PREFIX: &str = "images/";
@@ -29,11 +30,25 @@ pub fn key(id: ImageId) -> String {
     format!("{KEY_PREFIX}{id}")
 }
 
-/// Thumbnails live apart from images, under `thumbnails/{id}/{size}`.
+/// Thumbnails live apart from images, under `thumbnails/{id}/`: `{size}` for the encoding
+/// chosen for the image (JPEG or PNG), `{size}.{format}` for one a client asked for.
 pub const THUMBNAIL_PREFIX: &str = "thumbnails/";
 
-pub fn thumbnail_key(id: ImageId, size: u32) -> String {
-    format!("{THUMBNAIL_PREFIX}{id}/{size}")
+pub fn thumbnail_key(thumbnail: &ThumbnailOf) -> String {
+    let ThumbnailOf { id, size, format } = thumbnail;
+    match format {
+        None => format!("{THUMBNAIL_PREFIX}{id}/{size}"),
+        Some(format) => format!("{THUMBNAIL_PREFIX}{id}/{size}.{}", format.name()),
+    }
+}
+
+/// One thumbnail of an image: its size, and the format asked for (`None`: the one chosen for
+/// the image, JPEG when opaque, PNG with transparency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThumbnailOf {
+    pub id: ImageId,
+    pub size: u32,
+    pub format: Option<Format>,
 }
 
 /// The id a key names, if it is one of ours.

@@ -1,10 +1,10 @@
-//! Thumbnails kept for the next request: `thumbnails/{id}/{size}`.
+//! Thumbnails kept for the next request, under `thumbnails/{id}/` (`thumbnail_key`).
 
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use bytes::Bytes;
 use time::OffsetDateTime;
 
-use super::{Objects, THUMBNAIL_PREFIX, read_whole, thumbnail_key};
+use super::{Objects, THUMBNAIL_PREFIX, ThumbnailOf, read_whole, thumbnail_key};
 use crate::domain::ImageId;
 use crate::storage::StorageError;
 use imaging::media::MediaType;
@@ -13,10 +13,9 @@ impl Objects {
     /// A kept thumbnail and its type, if one was made and kept.
     pub async fn thumbnail(
         &self,
-        id: ImageId,
-        size: u32,
+        thumbnail: &ThumbnailOf,
     ) -> Result<Option<(Bytes, MediaType)>, StorageError> {
-        let Some(output) = self.get_object(thumbnail_key(id, size), None).await? else {
+        let Some(output) = self.get_object(thumbnail_key(thumbnail), None).await? else {
             return Ok(None);
         };
         let Some(media) = output
@@ -32,12 +31,12 @@ impl Objects {
 
     pub async fn put_thumbnail(
         &self,
-        id: ImageId,
-        size: u32,
+        thumbnail: &ThumbnailOf,
         bytes: Bytes,
         media: MediaType,
     ) -> Result<(), StorageError> {
-        self.put_object(thumbnail_key(id, size), media, bytes).await
+        self.put_object(thumbnail_key(thumbnail), media, bytes)
+            .await
     }
 
     /// Removes every thumbnail of the image, whatever its size: those of sizes a later
