@@ -252,6 +252,14 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// `create`, and the id of the image it made.
+    pub async fn created_id(&self, file_name: &str, bytes: &[u8]) -> String {
+        self.create(file_name, bytes).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn post_json(&self, body: &Value) -> Response {
         self.http
             .post(self.url("/images"))

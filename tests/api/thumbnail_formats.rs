@@ -7,13 +7,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, assert_problem, jpeg, spawn_app, with_orientation};
 
-async fn upload(app: &TestApp, name: &str, bytes: &[u8]) -> String {
-    app.create(name, bytes).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// A GET of `query` with `accept` (if any): its headers and bytes, which must be a 200.
 async fn fetch(
     app: &TestApp,
@@ -80,7 +73,9 @@ fn disc(side: u32) -> Vec<u8> {
 async fn webp_has_the_default_variants_size_upright_and_without_metadata() {
     let app = spawn_app().await;
     // 600×400 stored, shown turned a quarter (orientation 6): 400×600 displayed.
-    let photo = upload(&app, "turned.jpg", &with_orientation(&jpeg(600, 400), 6)).await;
+    let photo = app
+        .created_id("turned.jpg", &with_orientation(&jpeg(600, 400), 6))
+        .await;
     let (headers, default) = fetch(&app, &photo, "size=256", None).await;
     assert_eq!(header(&headers, "content-type"), "image/jpeg");
     let default = image::load_from_memory(&default).unwrap();
@@ -104,7 +99,7 @@ async fn webp_has_the_default_variants_size_upright_and_without_metadata() {
     assert!(mean < 6.0, "mean difference from the JPEG variant: {mean}");
 
     // Transparency stays in WebP; JPEG puts it on white; PNG of an opaque photo is PNG.
-    let clear = upload(&app, "disc.png", &disc(300)).await;
+    let clear = app.created_id("disc.png", &disc(300)).await;
     let (headers, webp) = fetch(&app, &clear, "size=128&format=webp", None).await;
     assert_eq!(header(&headers, "content-type"), "image/webp");
     assert_bare_webp(&webp);
@@ -127,7 +122,7 @@ async fn webp_has_the_default_variants_size_upright_and_without_metadata() {
 #[tokio::test]
 async fn accept_picks_webp_only_when_it_names_it() {
     let app = spawn_app().await;
-    let id = upload(&app, "photo.jpg", &jpeg(320, 240)).await;
+    let id = app.created_id("photo.jpg", &jpeg(320, 240)).await;
     for (accept, expected) in [
         ("image/webp", "image/webp"),
         ("image/avif,image/webp,image/apng,*/*;q=0.8", "image/webp"),
@@ -162,7 +157,7 @@ async fn accept_picks_webp_only_when_it_names_it() {
 #[tokio::test]
 async fn a_format_outside_the_list_is_a_400() {
     let app = spawn_app().await;
-    let id = upload(&app, "photo.jpg", &jpeg(64, 48)).await;
+    let id = app.created_id("photo.jpg", &jpeg(64, 48)).await;
     for query in [
         "size=64&format=gif",
         "size=64&format=JPEG",
@@ -180,7 +175,7 @@ async fn a_format_outside_the_list_is_a_400() {
 #[tokio::test]
 async fn each_format_is_kept_validated_and_deleted_apart() {
     let app = spawn_app().await;
-    let id = upload(&app, "photo.jpg", &jpeg(400, 300)).await;
+    let id = app.created_id("photo.jpg", &jpeg(400, 300)).await;
     let mut etags = Vec::new();
     for (query, accept) in [
         ("size=128", None),
@@ -208,27 +203,25 @@ async fn each_format_is_kept_validated_and_deleted_apart() {
     // Each ETag revalidates its own format and no other.
     for (query, accept, etag) in &etags {
         let path = format!("/images/{id}/thumbnail?{query}");
-        let mut request = app.http.get(app.url(&path)).header("if-none-match", etag);
-        if let Some(accept) = accept {
-            request = request.header("accept", *accept);
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::NOT_MODIFIED,
-            "{query} {accept:?}"
-        );
+        let revalidate = |etag: &str| {
+            let mut request = app.http.get(app.url(&path)).header("if-none-match", etag);
+            if let Some(accept) = accept {
+                request = request.header("accept", *accept);
+            }
+            async { request.send().await.unwrap().status() }
+        };
         let other = if etag == &etags[0].2 {
             &etags[1].2
         } else {
             &etags[0].2
         };
-        let mut request = app.http.get(app.url(&path)).header("if-none-match", other);
-        if let Some(accept) = accept {
-            request = request.header("accept", *accept);
-        }
         assert_eq!(
-            request.send().await.unwrap().status(),
+            revalidate(etag).await,
+            StatusCode::NOT_MODIFIED,
+            "{query} {accept:?}"
+        );
+        assert_eq!(
+            revalidate(other).await,
             StatusCode::OK,
             "{query} {accept:?}"
         );

@@ -33,13 +33,6 @@ fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-async fn upload(app: &TestApp, name: &str, bytes: &[u8]) -> String {
-    app.create(name, bytes).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn thumbnail(
     app: &TestApp,
     id: &str,
@@ -85,7 +78,9 @@ async fn assert_upright(app: &TestApp, stored: &[u8]) {
         (8, GREEN, WHITE),
     ];
     for (orientation, top_left, top_right) in expected {
-        let id = upload(app, "o.jpg", &with_orientation(stored, orientation)).await;
+        let id = app
+            .created_id("o.jpg", &with_orientation(stored, orientation))
+            .await;
         let (headers, thumb, _) = thumbnail(app, &id, 128).await;
         assert_eq!(headers["content-type"], "image/jpeg");
         let (w, h) = (thumb.width(), thumb.height());
@@ -117,7 +112,7 @@ async fn thumbnails_are_fitted_stripped_kept_and_cached() {
         &encode(DynamicImage::ImageRgb8(gradient.clone()), ImageFormat::Jpeg),
         1,
     );
-    let id = upload(&app, "g.jpg", &jpeg).await;
+    let id = app.created_id("g.jpg", &jpeg).await;
     let (headers, thumb, bytes) = thumbnail(&app, &id, 256).await;
     assert_eq!((thumb.width(), thumb.height()), (256, 154));
     assert_eq!(headers["x-content-type-options"], "nosniff");
@@ -171,12 +166,12 @@ async fn thumbnails_are_fitted_stripped_kept_and_cached() {
     assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
 
     // Never larger than the image.
-    let small = upload(
-        &app,
-        "s.png",
-        &encode(DynamicImage::ImageRgb8(quadrants(40, 30)), ImageFormat::Png),
-    )
-    .await;
+    let small = app
+        .created_id(
+            "s.png",
+            &encode(DynamicImage::ImageRgb8(quadrants(40, 30)), ImageFormat::Png),
+        )
+        .await;
     let (_, thumb, _) = thumbnail(&app, &small, 1024).await;
     assert_eq!((thumb.width(), thumb.height()), (40, 30));
 
@@ -207,12 +202,12 @@ async fn transparency_stays_png_and_animations_give_their_first_frame() {
     let alpha = RgbaImage::from_fn(300, 300, |x, _| {
         Rgba([200, 10, 10, if x < 150 { 0 } else { 255 }])
     });
-    let id = upload(
-        &app,
-        "a.png",
-        &encode(DynamicImage::ImageRgba8(alpha), ImageFormat::Png),
-    )
-    .await;
+    let id = app
+        .created_id(
+            "a.png",
+            &encode(DynamicImage::ImageRgba8(alpha), ImageFormat::Png),
+        )
+        .await;
     let (headers, thumb, _) = thumbnail(&app, &id, 64).await;
     assert_eq!(headers["content-type"], "image/png");
     let rgba = thumb.to_rgba8();
@@ -220,15 +215,15 @@ async fn transparency_stays_png_and_animations_give_their_first_frame() {
     assert_eq!(rgba.get_pixel(61, 32).0[3], 255);
 
     // An opaque PNG becomes a JPEG.
-    let opaque = upload(
-        &app,
-        "o.png",
-        &encode(
-            DynamicImage::ImageRgb8(quadrants(200, 200)),
-            ImageFormat::Png,
-        ),
-    )
-    .await;
+    let opaque = app
+        .created_id(
+            "o.png",
+            &encode(
+                DynamicImage::ImageRgb8(quadrants(200, 200)),
+                ImageFormat::Png,
+            ),
+        )
+        .await;
     let (headers, _, _) = thumbnail(&app, &opaque, 64).await;
     assert_eq!(headers["content-type"], "image/jpeg");
 
@@ -241,7 +236,7 @@ async fn transparency_stays_png_and_animations_give_their_first_frame() {
             encoder.encode_frame(image::Frame::new(frame)).unwrap();
         }
     }
-    let id = upload(&app, "anim.gif", &gif).await;
+    let id = app.created_id("anim.gif", &gif).await;
     let (_, thumb, _) = thumbnail(&app, &id, 64).await;
     assert!(near(thumb.to_rgb8().get_pixel(32, 32).0, RED));
 
@@ -251,15 +246,19 @@ async fn transparency_stays_png_and_animations_give_their_first_frame() {
         ImageFormat::Tiff,
         ImageFormat::Gif,
     ] {
-        let id = upload(
-            &app,
-            "f",
-            &encode(
-                DynamicImage::ImageRgba8(RgbaImage::from_pixel(90, 60, Rgba([20, 200, 20, 255]))),
-                format,
-            ),
-        )
-        .await;
+        let id = app
+            .created_id(
+                "f",
+                &encode(
+                    DynamicImage::ImageRgba8(RgbaImage::from_pixel(
+                        90,
+                        60,
+                        Rgba([20, 200, 20, 255]),
+                    )),
+                    format,
+                ),
+            )
+            .await;
         let (_, thumb, _) = thumbnail(&app, &id, 64).await;
         assert_eq!((thumb.width(), thumb.height()), (64, 43), "{format:?}");
     }
@@ -269,7 +268,7 @@ async fn transparency_stays_png_and_animations_give_their_first_frame() {
 async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
     let app = spawn_app().await;
     let png = encode(DynamicImage::ImageRgb8(quadrants(50, 50)), ImageFormat::Png);
-    let id = upload(&app, "p.png", &png).await;
+    let id = app.created_id("p.png", &png).await;
     for query in ["size=100", "size=", "", "size=64&x=1", "size=-64"] {
         let response = app.get(&format!("/images/{id}/thumbnail?{query}")).await;
         assert_problem(response, 400, "invalid_query").await;
@@ -294,7 +293,7 @@ async fn what_cannot_be_made_is_a_problem_never_a_broken_image() {
     // A PNG whose header is fine and whose pixels are garbage.
     let mut broken = png[..33].to_vec();
     broken.extend_from_slice(&[0x55; 200]);
-    let id = upload(&app, "b.png", &broken).await;
+    let id = app.created_id("b.png", &broken).await;
     assert_problem(
         app.get(&format!("/images/{id}/thumbnail?size=64")).await,
         422,
@@ -353,7 +352,9 @@ async fn hostile_files_get_a_problem_and_the_server_keeps_serving() {
     let jpeg = crate::helpers::jpeg(64, 48);
     // A table no decoder may fill: the thumbnail is made anyway from the file's real tables,
     // or refused as unreadable; never a 500.
-    let id = upload(&app, "table.jpg", &with_impossible_table(&jpeg)).await;
+    let id = app
+        .created_id("table.jpg", &with_impossible_table(&jpeg))
+        .await;
     let response = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
     match response.status() {
         StatusCode::OK => {}
@@ -362,11 +363,11 @@ async fn hostile_files_get_a_problem_and_the_server_keeps_serving() {
         }
     }
     // 9990 x 9990 in 40 bytes: refused from its header, before a buffer exists.
-    let id = upload(&app, "many.gif", &many_pixels_gif(9990)).await;
+    let id = app.created_id("many.gif", &many_pixels_gif(9990)).await;
     let response = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
     assert_problem(response, 422, "decode_budget_exceeded").await;
     // And the next request is served.
-    let id = upload(&app, "fine.jpg", &jpeg).await;
+    let id = app.created_id("fine.jpg", &jpeg).await;
     let response = app.get(&format!("/images/{id}/thumbnail?size=64")).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
